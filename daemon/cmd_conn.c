@@ -1,0 +1,148 @@
+/* Connections: connect (blocking, timed, nowait and its completion by
+ * connect/1) and accept. Both run through the socket's queues: connect is
+ * a writer, accept has its own queue. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+void sp_plain_fail(struct sp_daemon *d, struct sp_op *op, const char *reason)
+{
+    sp_reply_atom_error(d, op->pidraw, op->ref, reason);
+}
+
+void sp_plain_armed(struct sp_daemon *d, struct sp_op *op)
+{
+    char buf[SP_HDR_BUF];
+    struct sp_enc e;
+    sp_enc_init(&e, buf, sizeof buf);
+    sp_route_armed(&e, op);
+    sp_enc_atom(&e, "select");
+    sp_emit(d, &e, NULL, 0);
+}
+
+static void start_op(struct sp_daemon *d, struct sp_cmd *c,
+                     enum sp_opkind kind, const struct sp_mode *mode,
+                     const struct sp_addr *to)
+{
+    struct sp_op *op = sp_op_new(c->sock, kind, c, mode);
+    if (!op) {
+        sp_reply_errno(d, c->pid, c->ref, ENOMEM);
+        return;
+    }
+    if (to)
+        op->to = *to;
+    sp_op_submit(d, op, mode);
+}
+
+enum sp_res sp_connect_attempt(struct sp_daemon *d, struct sp_op *op)
+{
+    struct sp_sock *s = op->sock;
+    if (!s->connecting) {
+        if (connect(s->fd, (struct sockaddr *)&op->to.ss, op->to.len) == 0) {
+            sp_reply_ok(d, op->pidraw, op->ref);
+            return SP_DONE;
+        }
+        if (errno == EINPROGRESS || errno == EAGAIN || errno == EINTR) {
+            s->connecting = true;
+            return SP_AGAIN;
+        }
+        sp_reply_errno(d, op->pidraw, op->ref, errno);
+        return SP_DONE;
+    }
+    struct pollfd p = {.fd = s->fd, .events = POLLOUT};
+    if (poll(&p, 1, 0) == 0)
+        return SP_AGAIN;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        err = errno;
+    s->connecting = false;
+    if (err == 0) {
+        sp_reply_ok(d, op->pidraw, op->ref);
+    } else {
+        sp_reply_errno(d, op->pidraw, op->ref, err);
+    }
+    return SP_DONE;
+}
+
+static bool own_connect_armed(const struct sp_cmd *c)
+{
+    const struct sp_op *h = TAILQ_FIRST(&c->sock->q[SP_Q_WRITE]);
+    return h && h->kind == SP_K_CONNECT && h->armed &&
+           h->pidraw.len == c->pid.len &&
+           memcmp(h->pidraw.p, c->pid.p, (size_t)c->pid.len) == 0;
+}
+
+int sp_cmd_connect(struct sp_daemon *d, struct sp_cmd *c)
+{
+    struct sp_addr to;
+    struct sp_mode mode;
+    if (sp_addr_decode(&c->dec, c->sock->domain, &to) != 0 ||
+        sp_dec_mode(&c->dec, &mode) != 0 || sp_dec_end(&c->dec) != 0)
+        return -1;
+    if (c->sock->connecting) {
+        sp_reply_atom_error(d, c->pid, c->ref, "already");
+        return 0;
+    }
+    start_op(d, c, SP_K_CONNECT, &mode, &to);
+    return 0;
+}
+
+int sp_cmd_connect_finish(struct sp_daemon *d, struct sp_cmd *c)
+{
+    if (sp_dec_end(&c->dec) != 0)
+        return -1;
+    if (!c->sock->connecting || !own_connect_armed(c)) {
+        sp_reply_errno(d, c->pid, c->ref, EINVAL);
+        return 0;
+    }
+    struct sp_mode mode = {.kind = SP_WAIT_INFINITY};
+    start_op(d, c, SP_K_CONNECT, &mode, NULL);
+    return 0;
+}
+
+enum sp_res sp_accept_attempt(struct sp_daemon *d, struct sp_op *op)
+{
+    struct sp_sock *s = op->sock;
+    int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+            errno == ECONNABORTED)
+            return SP_AGAIN;
+        sp_reply_errno(d, op->pidraw, op->ref, errno);
+        return SP_DONE;
+    }
+    struct sp_pid *owner = sp_pid_get(d, op->pidraw);
+    struct sp_sock *n =
+        owner ? sp_sock_add(d, fd, s->domain, s->type, s->protocol, owner)
+              : NULL;
+    if (owner)
+        sp_pid_unref(d, owner);
+    if (!n) {
+        close(fd);
+        sp_reply_errno(d, op->pidraw, op->ref, ENOMEM);
+        return SP_DONE;
+    }
+    char buf[SP_HDR_BUF];
+    struct sp_enc e;
+    sp_enc_init(&e, buf, sizeof buf);
+    sp_route_reply(&e, op->pidraw, op->ref);
+    sp_enc_tuple(&e, 2);
+    sp_enc_atom(&e, "ok");
+    sp_enc_u64(&e, n->id);
+    sp_emit(d, &e, NULL, 0);
+    return SP_DONE;
+}
+
+int sp_cmd_accept(struct sp_daemon *d, struct sp_cmd *c)
+{
+    struct sp_mode mode;
+    if (sp_dec_mode(&c->dec, &mode) != 0 || sp_dec_end(&c->dec) != 0)
+        return -1;
+    start_op(d, c, SP_K_ACCEPT, &mode, NULL);
+    return 0;
+}

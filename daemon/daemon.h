@@ -1,0 +1,281 @@
+/* The daemon's state and the interfaces between its parts: the event loop
+ * and stdio (io.c), output frames (out.c), the pid table (pids.c), the
+ * socket table (socks.c), the operation queues (opq.c) and the command
+ * handlers (cmd_*.c). All state lives in one struct sp_daemon passed
+ * around; there are no other globals. */
+#ifndef SP_DAEMON_H
+#define SP_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include "sp_addr.h"
+#include "sp_etf.h"
+#include "sp_frame.h"
+
+#define SP_RAW_MAX 512      /* ETF bytes of a pid, ref or handle we accept */
+#define SP_HDR_BUF 4096     /* room for the ETF part of one output frame */
+#define SP_RCVBUF_DEFAULT 8192
+#define SP_OUT_HIGH (8u * 1024u * 1024u) /* stop reading sockets above */
+#define SP_OUT_LOW (1u * 1024u * 1024u)  /* and resume below */
+#define SP_RECV_MAX (64L * 1024 * 1024) /* largest recv Length in one call */
+#define SP_BUDGET 16        /* operations completed per socket wakeup */
+
+/* ---- pids (pids.c) ---------------------------------------------------- */
+
+/* A VM process the daemon cares about: it owns sockets or waits on them.
+ * Counted; the router monitors it while the count is above zero. */
+struct sp_pid {
+    struct sp_pid *hnext;
+    unsigned refs;
+    bool down; /* PID_DOWN being handled: no unwatch */
+    int len;
+    char bytes[];
+};
+
+struct sp_pid_table {
+    struct sp_pid **slots;
+    size_t nslots;
+    size_t count;
+};
+
+struct sp_daemon;
+
+/* The entry for `raw`, created (and watched) if new, with one more ref. */
+struct sp_pid *sp_pid_get(struct sp_daemon *d, struct sp_raw raw);
+struct sp_pid *sp_pid_find(struct sp_daemon *d, struct sp_raw raw);
+void sp_pid_ref(struct sp_pid *p);
+/* Drops a ref; at zero the entry is unwatched and freed. */
+void sp_pid_unref(struct sp_daemon *d, struct sp_pid *p);
+bool sp_pid_is(const struct sp_pid *p, struct sp_raw raw);
+struct sp_raw sp_pid_raw(const struct sp_pid *p);
+void sp_pid_table_free(struct sp_pid_table *t);
+
+/* ---- operations and their queues (opq.c) ------------------------------ */
+
+struct sp_cmd;
+
+enum sp_queue { SP_Q_ACCEPT, SP_Q_WRITE, SP_Q_READ, SP_Q__MAX };
+
+enum sp_opkind {
+    SP_K_ACCEPT, SP_K_CONNECT, SP_K_SEND, SP_K_SENDTO, SP_K_RECV,
+    SP_K_RECVFROM, SP_K__MAX
+};
+
+enum sp_wait { SP_WAIT_INFINITY, SP_WAIT_MS, SP_WAIT_NOWAIT };
+
+struct sp_mode {
+    enum sp_wait kind;
+    long ms;
+    struct sp_raw handle; /* nowait: the select handle */
+};
+
+/* The result of one attempt at an operation. */
+enum sp_res {
+    SP_DONE,  /* answered; the operation is over */
+    SP_AGAIN, /* would block; nothing answered */
+};
+
+struct sp_sock;
+
+/* One call waiting on (or being tried on) a socket. */
+struct sp_op {
+    TAILQ_ENTRY(sp_op) link;
+    struct sp_sock *sock;
+    enum sp_opkind kind;
+    struct sp_raw pidraw; /* the caller; these three point into raw[] */
+    struct sp_raw ref;    /* reply tag */
+    struct sp_raw handle; /* select handle of a nowait call */
+    struct sp_pid *pid;   /* counted while queued */
+    bool queued;
+    bool armed;     /* a nowait call: the caller waits for a select event */
+    bool signalled; /* its select event has been sent */
+    struct event *timer;
+    /* arguments */
+    int flags;
+    size_t length;          /* recv: wanted bytes (0: what is there) */
+    struct sp_addr to;      /* sendto */
+    /* data gathered or to send */
+    char *buf;              /* recv: gathered; send: copy of the data */
+    size_t buf_len;
+    const char *data;       /* send: the bytes (in the frame, or buf) */
+    size_t data_len;
+    size_t done;            /* send: bytes written */
+    char raw[];
+};
+
+TAILQ_HEAD(sp_opq, sp_op);
+
+/* How each kind is tried and answered; rows in opq.c's table. */
+struct sp_opclass {
+    enum sp_queue queue;
+    /* Tries once: answers and returns SP_DONE, or returns SP_AGAIN. */
+    enum sp_res (*attempt)(struct sp_daemon *d, struct sp_op *op);
+    /* Answers a blocked call whose deadline passed or whose socket closed. */
+    void (*fail)(struct sp_daemon *d, struct sp_op *op, const char *reason);
+    /* Answers a nowait call that would block (the `select` reply). */
+    void (*armed)(struct sp_daemon *d, struct sp_op *op);
+};
+
+/* A call of `kind` on s; NULL when out of memory. */
+struct sp_op *sp_op_new(struct sp_sock *s, enum sp_opkind kind,
+                        const struct sp_cmd *c, const struct sp_mode *mode);
+void sp_op_free(struct sp_daemon *d, struct sp_op *op);
+/* Runs a new call through its socket's queue with the given mode. */
+void sp_op_submit(struct sp_daemon *d, struct sp_op *op,
+                  const struct sp_mode *mode);
+/* The socket is ready for queue q: serve the head(s). */
+void sp_queue_service(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q);
+/* Cancels the caller's armed op with this handle; 0 or -1 if none. */
+int sp_queue_cancel(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
+                    struct sp_raw pid, struct sp_raw handle);
+/* Drops every op of this pid on the socket, serving who is next. */
+void sp_queue_drop_pid(struct sp_daemon *d, struct sp_sock *s,
+                       const struct sp_pid *p);
+/* Answers every op on the socket: parked ones fail with `reason`, armed
+ * ones get an abort. */
+void sp_queue_flush(struct sp_daemon *d, struct sp_sock *s, const char *reason);
+const struct sp_opclass *sp_opclass_of(enum sp_opkind kind);
+
+/* ---- sockets (socks.c) ------------------------------------------------- */
+
+struct sp_sock {
+    struct sp_sock *hnext;
+    struct sp_daemon *d; /* for the event callbacks */
+    uint64_t id;
+    int fd;
+    int domain, type, protocol;
+    struct sp_pid *owner;
+    struct event *ev_read;
+    struct event *ev_write;
+    struct sp_opq q[SP_Q__MAX];
+    unsigned nq[SP_Q__MAX];
+    size_t rcvbuf;      /* {otp, rcvbuf}: bytes read for recv(S, 0) */
+    bool connecting;    /* a non-blocking connect is in progress */
+    bool listening;
+    bool stalled;       /* reads paused by output back-pressure */
+};
+
+struct sp_sock_table {
+    struct sp_sock **slots;
+    size_t nslots;
+    size_t count;
+    uint64_t next_id;
+};
+
+/* A socket for an open descriptor, owned by `owner` (one ref taken). */
+struct sp_sock *sp_sock_add(struct sp_daemon *d, int fd, int domain, int type,
+                            int protocol, struct sp_pid *owner);
+struct sp_sock *sp_sock_find(struct sp_daemon *d, uint64_t id);
+/* Answers everything waiting, closes the descriptor, frees the socket. */
+void sp_sock_close(struct sp_daemon *d, struct sp_sock *s);
+/* Arms or disarms the socket's readiness event for queue q. */
+void sp_sock_want(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
+                  bool on);
+void sp_sock_set_owner(struct sp_daemon *d, struct sp_sock *s,
+                       struct sp_pid *owner);
+void sp_sock_table_close_all(struct sp_daemon *d);
+/* Calls fn for every socket; fn may close the socket it is given. */
+void sp_sock_each(struct sp_daemon *d,
+                  void (*fn)(struct sp_daemon *, struct sp_sock *, void *),
+                  void *arg);
+
+/* ---- the daemon --------------------------------------------------------- */
+
+struct sp_daemon {
+    struct event_base *base;
+    struct event *ev_in;
+    struct event *ev_out;
+    struct sp_frame_reader in;
+    struct evbuffer *out;
+    bool out_high; /* above SP_OUT_HIGH: sockets are not read */
+    bool done;     /* stdin closed or fatal stdout error */
+    struct sp_pid_table pids;
+    struct sp_sock_table socks;
+};
+
+/* ---- output frames (out.c) ---------------------------------------------- */
+
+/* The route {Pid, Ref} then the version byte of the reply term: the
+ * caller encodes the reply term into `e` and calls sp_emit. */
+void sp_route_reply(struct sp_enc *e, struct sp_raw pid, struct sp_raw ref);
+/* The same for a nowait call that armed a select. */
+void sp_route_armed(struct sp_enc *e, const struct sp_op *op);
+/* Queues one frame: the ETF in `e` followed by `n` bytes of tail. */
+void sp_emit(struct sp_daemon *d, const struct sp_enc *e, const void *tail,
+             size_t n);
+/* Like sp_emit, but takes ownership of a malloc'd tail (no copy). */
+void sp_emit_owned(struct sp_daemon *d, const struct sp_enc *e, void *tail,
+                   size_t n);
+void sp_reply_ok(struct sp_daemon *d, struct sp_raw pid, struct sp_raw ref);
+void sp_reply_atom_error(struct sp_daemon *d, struct sp_raw pid,
+                         struct sp_raw ref, const char *reason);
+void sp_reply_errno(struct sp_daemon *d, struct sp_raw pid, struct sp_raw ref,
+                    int err);
+/* {error, {invalid, {What, Atom}}} */
+void sp_reply_invalid(struct sp_daemon *d, struct sp_raw pid,
+                      struct sp_raw ref, const char *what, const char *atom);
+void sp_event_select(struct sp_daemon *d, const struct sp_op *op);
+void sp_event_abort(struct sp_daemon *d, const struct sp_op *op,
+                    const char *reason);
+void sp_event_disarmed(struct sp_daemon *d, const struct sp_op *op);
+void sp_event_watch(struct sp_daemon *d, const struct sp_pid *p, bool watch);
+void sp_log(struct sp_daemon *d, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Writes what it can of the output now; arms EV_WRITE for the rest. */
+void sp_out_flush(struct sp_daemon *d);
+
+/* ---- commands (dispatch.c, cmd_*.c) ------------------------------------- */
+
+struct sp_cmd {
+    long op;
+    struct sp_raw pid;
+    struct sp_raw ref;
+    uint64_t id;
+    struct sp_sock *sock; /* for commands on a socket */
+    struct sp_dec dec;    /* positioned at the first argument */
+};
+
+/* Handlers decode their arguments, answer, and return 0; -1 means the
+ * arguments were malformed (the dispatcher answers {error, einval}). */
+typedef int (*sp_handler)(struct sp_daemon *d, struct sp_cmd *c);
+
+void sp_dispatch(struct sp_daemon *d, const char *frame, size_t len);
+int sp_dec_mode(struct sp_dec *dec, struct sp_mode *m);
+
+int sp_cmd_pid_down(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_open(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_bind(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_listen(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_close(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_shutdown(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_sockname(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_peername(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_getopt(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_setopt(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_cancel(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_connect(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_connect_finish(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_accept(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_send(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_sendto(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_recv(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_recvfrom(struct sp_daemon *d, struct sp_cmd *c);
+
+/* attempt/fail/armed of each kind, for opq.c's class table */
+enum sp_res sp_accept_attempt(struct sp_daemon *d, struct sp_op *op);
+enum sp_res sp_connect_attempt(struct sp_daemon *d, struct sp_op *op);
+enum sp_res sp_send_attempt(struct sp_daemon *d, struct sp_op *op);
+enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op);
+void sp_send_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
+void sp_recv_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
+void sp_plain_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
+void sp_send_armed(struct sp_daemon *d, struct sp_op *op);
+void sp_recv_armed(struct sp_daemon *d, struct sp_op *op);
+void sp_plain_armed(struct sp_daemon *d, struct sp_op *op);
+
+#endif

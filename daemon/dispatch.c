@@ -1,0 +1,123 @@
+/* The command table and the dispatcher: every frame from the VM is
+ * decoded here up to its common header {Op, Pid, Ref, Id}, checked
+ * against its row (arity, whether it names a socket), and handed to the
+ * row's handler with a cursor on its arguments. Bad input is answered,
+ * logged, and never fatal. */
+#include <errno.h>
+#include <string.h>
+
+#include <ei.h>
+
+#include "daemon.h"
+#include "sp_proto.h"
+
+struct sp_cmd_row {
+    long op;
+    int nargs;      /* arguments after Id */
+    bool on_socket; /* Id names an open socket */
+    sp_handler exec;
+};
+
+static const struct sp_cmd_row rows[] = {
+    {SP_OP_PID_DOWN, 0, false, sp_cmd_pid_down},
+    {SP_OP_OPEN, 4, false, sp_cmd_open},
+    {SP_OP_BIND, 1, true, sp_cmd_bind},
+    {SP_OP_LISTEN, 1, true, sp_cmd_listen},
+    {SP_OP_CLOSE, 0, true, sp_cmd_close},
+    {SP_OP_SHUTDOWN, 1, true, sp_cmd_shutdown},
+    {SP_OP_SOCKNAME, 0, true, sp_cmd_sockname},
+    {SP_OP_PEERNAME, 0, true, sp_cmd_peername},
+    {SP_OP_GETOPT, 2, true, sp_cmd_getopt},
+    {SP_OP_SETOPT, 3, true, sp_cmd_setopt},
+    {SP_OP_CONNECT, 2, true, sp_cmd_connect},
+    {SP_OP_CONNECT_FINISH, 0, true, sp_cmd_connect_finish},
+    {SP_OP_ACCEPT, 1, true, sp_cmd_accept},
+    {SP_OP_SEND, 2, true, sp_cmd_send},
+    {SP_OP_SENDTO, 3, true, sp_cmd_sendto},
+    {SP_OP_RECV, 3, true, sp_cmd_recv},
+    {SP_OP_RECVFROM, 3, true, sp_cmd_recvfrom},
+    {SP_OP_CANCEL, 2, true, sp_cmd_cancel},
+};
+
+static const struct sp_cmd_row *row_of(long op)
+{
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (rows[i].op == op)
+            return &rows[i];
+    return NULL;
+}
+
+static int dec_pid(struct sp_dec *dec, struct sp_raw *raw)
+{
+    int t = sp_dec_peek_type(dec);
+    if (t != ERL_PID_EXT && t != ERL_NEW_PID_EXT)
+        return -1;
+    return sp_dec_raw(dec, raw) == 0 && raw->len <= SP_RAW_MAX ? 0 : -1;
+}
+
+static int dec_small_raw(struct sp_dec *dec, struct sp_raw *raw)
+{
+    return sp_dec_raw(dec, raw) == 0 && raw->len <= SP_RAW_MAX ? 0 : -1;
+}
+
+int sp_dec_mode(struct sp_dec *dec, struct sp_mode *m)
+{
+    memset(m, 0, sizeof *m);
+    if (sp_dec_is_atom(dec, "infinity")) {
+        char a[SP_ATOM_MAX];
+        m->kind = SP_WAIT_INFINITY;
+        return sp_dec_atom(dec, a);
+    }
+    if (sp_dec_peek_type(dec) == ERL_SMALL_TUPLE_EXT) {
+        char a[SP_ATOM_MAX];
+        struct sp_dec save = *dec;
+        if (sp_dec_tuple_n(dec, 2) != 0 || sp_dec_atom(dec, a) != 0 ||
+            strcmp(a, "nowait") != 0 || dec_small_raw(dec, &m->handle) != 0 ||
+            m->handle.len == 0) {
+            *dec = save;
+            return -1;
+        }
+        m->kind = SP_WAIT_NOWAIT;
+        return 0;
+    }
+    m->kind = SP_WAIT_MS;
+    /* Erlang's timeouts stop at 2^32-1 ms; so do we. */
+    return sp_dec_range(dec, 0, 4294967295L, &m->ms);
+}
+
+void sp_dispatch(struct sp_daemon *d, const char *frame, size_t len)
+{
+    struct sp_cmd c;
+    memset(&c, 0, sizeof c);
+    sp_dec_init(&c.dec, frame, len);
+    int arity;
+    bool have_from = false;
+    const struct sp_cmd_row *row = NULL;
+
+    if (sp_dec_version(&c.dec) != 0 || sp_dec_tuple(&c.dec, &arity) != 0 ||
+        arity < 4 || sp_dec_long(&c.dec, &c.op) != 0)
+        goto bad;
+    if (dec_pid(&c.dec, &c.pid) != 0 || dec_small_raw(&c.dec, &c.ref) != 0)
+        goto bad;
+    have_from = true;
+    if (sp_dec_u64(&c.dec, &c.id) != 0)
+        goto bad;
+    row = row_of(c.op);
+    if (!row || arity != 4 + row->nargs)
+        goto bad;
+    if (row->on_socket) {
+        c.sock = sp_sock_find(d, c.id);
+        if (!c.sock) {
+            /* closed, or never ours: what OTP says of a closed socket */
+            sp_reply_atom_error(d, c.pid, c.ref, "closed");
+            return;
+        }
+    }
+    if (row->exec(d, &c) == 0)
+        return;
+bad:
+    sp_log(d, "error", "malformed command (op %ld %s, %zu bytes)", c.op,
+           sp_op_to_str(c.op) ? sp_op_to_str(c.op) : "unknown", len);
+    if (have_from)
+        sp_reply_errno(d, c.pid, c.ref, EINVAL);
+}

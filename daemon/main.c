@@ -1,0 +1,120 @@
+/* sockportd: the socket daemon of sockport. It reads commands from the VM
+ * on stdin ({packet, 4} frames, see PROTOCOL.md), drives the sockets with
+ * libevent, and writes replies and events to stdout. It never outlives the
+ * VM: when stdin closes it closes every socket and exits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "daemon.h"
+#include "sp_proto.h"
+
+static void on_stdin(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct sp_daemon *d = arg;
+    char *p;
+    size_t room = sp_frame_space(&d->in, 65536, &p);
+    if (room == 0) {
+        fprintf(stderr, "sockportd: out of memory reading commands\n");
+        d->done = true;
+        event_base_loopbreak(d->base);
+        return;
+    }
+    ssize_t n = read(fd, p, room);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        d->done = true; /* the VM closed the port, or died */
+        event_base_loopbreak(d->base);
+        return;
+    }
+    if (n < 0)
+        return;
+    sp_frame_commit(&d->in, (size_t)n);
+    const char *frame;
+    size_t len;
+    while (sp_frame_next(&d->in, &frame, &len))
+        sp_dispatch(d, frame, len);
+    sp_out_flush(d);
+}
+
+static void on_stdout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sp_out_flush(arg);
+}
+
+static int set_nonblocking(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void hello(struct sp_daemon *d)
+{
+    char buf[64];
+    struct sp_enc e;
+    sp_enc_init(&e, buf, sizeof buf);
+    sp_enc_version(&e);
+    sp_enc_tuple(&e, 3);
+    sp_enc_atom(&e, "hello");
+    sp_enc_long(&e, SP_PROTOCOL_VERSION);
+    sp_enc_long(&e, (long)getpid());
+    sp_emit(d, &e, NULL, 0);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1) {
+        fprintf(stderr, "usage: sockportd (started by the sockport "
+                        "application as an Erlang port)\n");
+        return 2;
+    }
+    /* A peer that went away must be an EPIPE, not our death. */
+    signal(SIGPIPE, SIG_IGN);
+    if (set_nonblocking(STDIN_FILENO) != 0 ||
+        set_nonblocking(STDOUT_FILENO) != 0) {
+        fprintf(stderr, "sockportd: stdio: %s\n", strerror(errno));
+        return 1;
+    }
+
+    struct sp_daemon d;
+    memset(&d, 0, sizeof d);
+    d.base = event_base_new();
+    d.out = evbuffer_new();
+    if (!d.base || !d.out) {
+        fprintf(stderr, "sockportd: cannot set up the event loop\n");
+        return 1;
+    }
+    sp_frame_reader_init(&d.in, SP_FRAME_MAX + SP_HEADER_MAX);
+    d.ev_in = event_new(d.base, STDIN_FILENO, EV_READ | EV_PERSIST, on_stdin,
+                        &d);
+    d.ev_out = event_new(d.base, STDOUT_FILENO, EV_WRITE | EV_PERSIST,
+                         on_stdout, &d);
+    if (!d.ev_in || !d.ev_out || event_add(d.ev_in, NULL) != 0) {
+        fprintf(stderr, "sockportd: cannot watch stdio\n");
+        return 1;
+    }
+
+    hello(&d);
+    sp_out_flush(&d);
+    event_base_dispatch(d.base);
+
+    /* The VM is gone: answer nobody, close everything, free everything. */
+    sp_sock_table_close_all(&d);
+    sp_pid_table_free(&d.pids);
+    sp_frame_reader_free(&d.in);
+    event_free(d.ev_in);
+    event_free(d.ev_out);
+    evbuffer_free(d.out);
+    event_base_free(d.base);
+    return 0;
+}

@@ -1,0 +1,311 @@
+/* The operation queues: OTP's per-socket "current user" lock and FIFO of
+ * waiters, for acceptors, writers and readers. A call on an empty queue is
+ * tried at once; if it would block it becomes the head, parked (blocking,
+ * maybe with a deadline) or armed (nowait: the caller gets a select event
+ * when the socket is ready and holds the queue until it calls again).
+ * Waiters behind the head are not tried before their turn. Parking,
+ * readiness, deadlines, cancel, caller death and close all go through the
+ * few functions here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+static const struct sp_opclass classes[SP_K__MAX] = {
+    [SP_K_ACCEPT] = {SP_Q_ACCEPT, sp_accept_attempt, sp_plain_fail,
+                     sp_plain_armed},
+    [SP_K_CONNECT] = {SP_Q_WRITE, sp_connect_attempt, sp_plain_fail,
+                      sp_plain_armed},
+    [SP_K_SEND] = {SP_Q_WRITE, sp_send_attempt, sp_send_fail, sp_send_armed},
+    [SP_K_SENDTO] = {SP_Q_WRITE, sp_send_attempt, sp_send_fail, sp_send_armed},
+    [SP_K_RECV] = {SP_Q_READ, sp_recv_attempt, sp_recv_fail, sp_recv_armed},
+    [SP_K_RECVFROM] = {SP_Q_READ, sp_recv_attempt, sp_recv_fail,
+                       sp_recv_armed},
+};
+
+const struct sp_opclass *sp_opclass_of(enum sp_opkind kind)
+{
+    return &classes[kind];
+}
+
+static struct sp_raw keep(char **at, struct sp_raw r)
+{
+    memcpy(*at, r.p, (size_t)r.len);
+    struct sp_raw out = {.p = *at, .len = r.len};
+    *at += r.len;
+    return out;
+}
+
+struct sp_op *sp_op_new(struct sp_sock *s, enum sp_opkind kind,
+                        const struct sp_cmd *c, const struct sp_mode *mode)
+{
+    struct sp_raw handle = {0};
+    if (mode && mode->kind == SP_WAIT_NOWAIT)
+        handle = mode->handle;
+    struct sp_op *op = calloc(1, sizeof *op + (size_t)c->pid.len +
+                                     (size_t)c->ref.len + (size_t)handle.len);
+    if (!op)
+        return NULL;
+    char *at = op->raw;
+    op->pidraw = keep(&at, c->pid);
+    op->ref = keep(&at, c->ref);
+    op->handle = keep(&at, handle);
+    op->sock = s;
+    op->kind = kind;
+    op->armed = handle.len > 0;
+    return op;
+}
+
+void sp_op_free(struct sp_daemon *d, struct sp_op *op)
+{
+    if (op->timer)
+        event_free(op->timer);
+    if (op->pid)
+        sp_pid_unref(d, op->pid);
+    free(op->buf);
+    free(op);
+}
+
+static bool same_pid(const struct sp_op *a, struct sp_raw pid)
+{
+    return a->pidraw.len == pid.len &&
+           memcmp(a->pidraw.p, pid.p, (size_t)pid.len) == 0;
+}
+
+static void dequeue(struct sp_op *op)
+{
+    struct sp_sock *s = op->sock;
+    enum sp_queue q = classes[op->kind].queue;
+    TAILQ_REMOVE(&s->q[q], op, link);
+    s->nq[q]--;
+    op->queued = false;
+}
+
+/* Takes the counted pid for a queued op; -1 when out of memory. */
+static int hold_pid(struct sp_daemon *d, struct sp_op *op)
+{
+    if (!op->pid)
+        op->pid = sp_pid_get(d, op->pidraw);
+    return op->pid ? 0 : -1;
+}
+
+/* A blocking send keeps its bytes: the frame they came in is reused. */
+static int keep_data(struct sp_op *op)
+{
+    if (!op->data || op->data == op->buf)
+        return 0;
+    size_t n = op->data_len - op->done;
+    char *copy = malloc(n ? n : 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, op->data + op->done, n);
+    op->buf = copy;
+    op->data = copy;
+    op->data_len = n;
+    op->done = 0;
+    return 0;
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct sp_op *op = arg;
+    struct sp_sock *s = op->sock;
+    struct sp_daemon *d = s->d;
+    enum sp_queue q = classes[op->kind].queue;
+    bool was_head = TAILQ_FIRST(&s->q[q]) == op;
+    dequeue(op);
+    classes[op->kind].fail(d, op, "timeout");
+    sp_op_free(d, op);
+    if (was_head)
+        sp_queue_service(d, s, q);
+    sp_out_flush(d);
+}
+
+/* Queues op (at the head or the tail) and answers or times it as its mode
+ * says; on failure answers enomem. */
+static void park(struct sp_daemon *d, struct sp_op *op,
+                 const struct sp_mode *mode, bool at_head)
+{
+    struct sp_sock *s = op->sock;
+    enum sp_queue q = classes[op->kind].queue;
+    if (hold_pid(d, op) != 0 || (!op->armed && keep_data(op) != 0))
+        goto nomem;
+    if (mode->kind == SP_WAIT_MS) {
+        struct timeval tv = {.tv_sec = mode->ms / 1000,
+                             .tv_usec = (mode->ms % 1000) * 1000};
+        op->timer = evtimer_new(d->base, on_deadline, op);
+        if (!op->timer || evtimer_add(op->timer, &tv) != 0)
+            goto nomem;
+    }
+    if (at_head)
+        TAILQ_INSERT_HEAD(&s->q[q], op, link);
+    else
+        TAILQ_INSERT_TAIL(&s->q[q], op, link);
+    s->nq[q]++;
+    op->queued = true;
+    if (op->armed)
+        classes[op->kind].armed(d, op);
+    if (at_head)
+        sp_sock_want(d, s, q, true);
+    return;
+nomem:
+    classes[op->kind].fail(d, op, "enomem");
+    sp_op_free(d, op);
+}
+
+/* The op is at the front: try it now, then park it if it must wait. */
+static void try_first(struct sp_daemon *d, struct sp_op *op,
+                      const struct sp_mode *mode)
+{
+    struct sp_sock *s = op->sock;
+    enum sp_queue q = classes[op->kind].queue;
+    if (classes[op->kind].attempt(d, op) == SP_DONE) {
+        sp_op_free(d, op);
+        if (!TAILQ_EMPTY(&s->q[q]))
+            sp_queue_service(d, s, q);
+        return;
+    }
+    if (mode->kind == SP_WAIT_MS && mode->ms == 0) {
+        classes[op->kind].fail(d, op, "timeout");
+        sp_op_free(d, op);
+        if (!TAILQ_EMPTY(&s->q[q]))
+            sp_queue_service(d, s, q);
+        return;
+    }
+    park(d, op, mode, true);
+}
+
+void sp_op_submit(struct sp_daemon *d, struct sp_op *op,
+                  const struct sp_mode *mode)
+{
+    struct sp_sock *s = op->sock;
+    enum sp_queue q = classes[op->kind].queue;
+    struct sp_op *head = TAILQ_FIRST(&s->q[q]);
+
+    if (head && head->armed && same_pid(head, op->pidraw)) {
+        /* The caller's own nowait call holds the queue: this call takes
+         * its place. A select not yet signalled is aborted for accept, as
+         * the seed documents; otherwise it just ends. */
+        if (q == SP_Q_ACCEPT && !head->signalled)
+            sp_event_abort(d, head, "cancelled");
+        else
+            sp_event_disarmed(d, head);
+        dequeue(head);
+        sp_op_free(d, head);
+        try_first(d, op, mode);
+        return;
+    }
+    if (!head) {
+        try_first(d, op, mode);
+        return;
+    }
+    /* Someone else is current: wait in line. An armed call of the same
+     * caller further back is replaced where it stands. */
+    struct sp_op *old;
+    TAILQ_FOREACH(old, &s->q[q], link)
+        if (old->armed && same_pid(old, op->pidraw))
+            break;
+    if (mode->kind == SP_WAIT_MS && mode->ms == 0) {
+        classes[op->kind].fail(d, op, "timeout");
+        sp_op_free(d, op);
+        return;
+    }
+    park(d, op, mode, false);
+    if (old && op->queued) {
+        /* move op to where old stood */
+        TAILQ_REMOVE(&s->q[q], op, link);
+        TAILQ_INSERT_BEFORE(old, op, link);
+        sp_event_disarmed(d, old);
+        dequeue(old);
+        sp_op_free(d, old);
+    }
+}
+
+void sp_queue_service(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q)
+{
+    for (int n = 0; n < SP_BUDGET;) {
+        struct sp_op *head = TAILQ_FIRST(&s->q[q]);
+        if (!head) {
+            sp_sock_want(d, s, q, false);
+            return;
+        }
+        if (head->armed) {
+            if (!head->signalled) {
+                sp_event_select(d, head);
+                head->signalled = true;
+            }
+            sp_sock_want(d, s, q, false);
+            return;
+        }
+        if (q != SP_Q_WRITE && d->out_high) {
+            /* The VM is not reading: stop reading sockets for it. */
+            s->stalled = true;
+            sp_sock_want(d, s, q, false);
+            return;
+        }
+        n++;
+        if (classes[head->kind].attempt(d, head) == SP_AGAIN) {
+            sp_sock_want(d, s, q, true);
+            return;
+        }
+        dequeue(head);
+        sp_op_free(d, head);
+    }
+    sp_sock_want(d, s, q, true);
+}
+
+int sp_queue_cancel(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
+                    struct sp_raw pid, struct sp_raw handle)
+{
+    struct sp_op *op;
+    TAILQ_FOREACH(op, &s->q[q], link)
+        if (op->armed && same_pid(op, pid) && op->handle.len == handle.len &&
+            memcmp(op->handle.p, handle.p, (size_t)handle.len) == 0)
+            break;
+    if (!op)
+        return -1;
+    bool was_head = TAILQ_FIRST(&s->q[q]) == op;
+    sp_event_disarmed(d, op);
+    dequeue(op);
+    sp_op_free(d, op);
+    if (was_head)
+        sp_queue_service(d, s, q);
+    return 0;
+}
+
+void sp_queue_drop_pid(struct sp_daemon *d, struct sp_sock *s,
+                       const struct sp_pid *p)
+{
+    for (int q = 0; q < SP_Q__MAX; q++) {
+        bool head_gone = false;
+        struct sp_op *op = TAILQ_FIRST(&s->q[q]);
+        while (op) {
+            struct sp_op *next = TAILQ_NEXT(op, link);
+            if (op->pid == p) {
+                head_gone |= TAILQ_FIRST(&s->q[q]) == op;
+                dequeue(op);
+                sp_op_free(d, op);
+            }
+            op = next;
+        }
+        if (head_gone)
+            sp_queue_service(d, s, (enum sp_queue)q);
+    }
+}
+
+void sp_queue_flush(struct sp_daemon *d, struct sp_sock *s, const char *reason)
+{
+    for (int q = 0; q < SP_Q__MAX; q++) {
+        struct sp_op *op;
+        while ((op = TAILQ_FIRST(&s->q[q]))) {
+            dequeue(op);
+            if (op->armed)
+                sp_event_abort(d, op, reason);
+            else
+                classes[op->kind].fail(d, op, reason);
+            sp_op_free(d, op);
+        }
+    }
+}

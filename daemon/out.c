@@ -1,0 +1,248 @@
+/* Output frames towards the VM: routes, replies and events, queued on one
+ * evbuffer so that everything leaves in the order it was produced. Payload
+ * tails are appended by reference where the caller hands them over. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "daemon.h"
+#include "sp_tables.h"
+
+void sp_route_reply(struct sp_enc *e, struct sp_raw pid, struct sp_raw ref)
+{
+    sp_enc_version(e);
+    sp_enc_tuple(e, 2);
+    sp_enc_raw(e, pid);
+    sp_enc_raw(e, ref);
+    sp_enc_version(e);
+}
+
+void sp_route_armed(struct sp_enc *e, const struct sp_op *op)
+{
+    sp_enc_version(e);
+    sp_enc_tuple(e, 3);
+    sp_enc_raw(e, sp_pid_raw(op->pid));
+    sp_enc_raw(e, op->ref);
+    sp_enc_tuple(e, 3);
+    sp_enc_atom(e, "armed");
+    sp_enc_u64(e, op->sock->id);
+    sp_enc_raw(e, op->handle);
+    sp_enc_version(e);
+}
+
+static void frame_header(struct sp_daemon *d, size_t n)
+{
+    unsigned char len[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                            (unsigned char)(n >> 8), (unsigned char)n};
+    evbuffer_add(d->out, len, sizeof len);
+}
+
+static void note_level(struct sp_daemon *d)
+{
+    if (!d->out_high && evbuffer_get_length(d->out) > SP_OUT_HIGH)
+        d->out_high = true;
+}
+
+void sp_emit(struct sp_daemon *d, const struct sp_enc *e, const void *tail,
+             size_t n)
+{
+    if (e->err) {
+        /* Only a term larger than SP_HDR_BUF gets here: a bug, not input. */
+        fprintf(stderr, "sockportd: output term too large, dropped\n");
+        return;
+    }
+    frame_header(d, (size_t)e->idx + n);
+    evbuffer_add(d->out, e->buf, (size_t)e->idx);
+    if (n > 0)
+        evbuffer_add(d->out, tail, n);
+    note_level(d);
+}
+
+static void free_tail(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
+void sp_emit_owned(struct sp_daemon *d, const struct sp_enc *e, void *tail,
+                   size_t n)
+{
+    if (n == 0 || e->err) {
+        sp_emit(d, e, NULL, 0);
+        free(tail);
+        return;
+    }
+    frame_header(d, (size_t)e->idx + n);
+    evbuffer_add(d->out, e->buf, (size_t)e->idx);
+    if (evbuffer_add_reference(d->out, tail, n, free_tail, NULL) != 0) {
+        evbuffer_add(d->out, tail, n);
+        free(tail);
+    }
+    note_level(d);
+}
+
+void sp_reply_ok(struct sp_daemon *d, struct sp_raw pid, struct sp_raw ref)
+{
+    char buf[SP_HDR_BUF];
+    struct sp_enc e;
+    sp_enc_init(&e, buf, sizeof buf);
+    sp_route_reply(&e, pid, ref);
+    sp_enc_atom(&e, "ok");
+    sp_emit(d, &e, NULL, 0);
+}
+
+void sp_reply_atom_error(struct sp_daemon *d, struct sp_raw pid,
+                         struct sp_raw ref, const char *reason)
+{
+    char buf[SP_HDR_BUF];
+    struct sp_enc e;
+    sp_enc_init(&e, buf, sizeof buf);
+    sp_route_reply(&e, pid, ref);
+    sp_enc_tuple(&e, 2);
+    sp_enc_atom(&e, "error");
+    sp_enc_atom(&e, reason);
+    sp_emit(d, &e, NULL, 0);
+}
+
+void sp_reply_errno(struct sp_daemon *d, struct sp_raw pid, struct sp_raw ref,
+                    int err)
+{
+    sp_reply_atom_error(d, pid, ref, sp_errno_name(err));
+}
+
+void sp_reply_invalid(struct sp_daemon *d, struct sp_raw pid,
+                      struct sp_raw ref, const char *what, const char *atom)
+{
+    char buf[SP_HDR_BUF];
+    struct sp_enc e;
+    sp_enc_init(&e, buf, sizeof buf);
+    sp_route_reply(&e, pid, ref);
+    sp_enc_tuple(&e, 2);
+    sp_enc_atom(&e, "error");
+    sp_enc_tuple(&e, 2);
+    sp_enc_atom(&e, "invalid");
+    sp_enc_tuple(&e, 2);
+    sp_enc_atom(&e, what);
+    sp_enc_atom(&e, atom);
+    sp_emit(d, &e, NULL, 0);
+}
+
+/* {Tag, Pid, Id, Handle[, Reason]} with no body. */
+static void event(struct sp_daemon *d, const char *tag, const struct sp_op *op,
+                  const char *reason)
+{
+    char buf[SP_HDR_BUF];
+    struct sp_enc e;
+    sp_enc_init(&e, buf, sizeof buf);
+    sp_enc_version(&e);
+    sp_enc_tuple(&e, reason ? 5 : 4);
+    sp_enc_atom(&e, tag);
+    sp_enc_raw(&e, sp_pid_raw(op->pid));
+    sp_enc_u64(&e, op->sock->id);
+    sp_enc_raw(&e, op->handle);
+    if (reason)
+        sp_enc_atom(&e, reason);
+    sp_emit(d, &e, NULL, 0);
+}
+
+void sp_event_select(struct sp_daemon *d, const struct sp_op *op)
+{
+    event(d, "select", op, NULL);
+}
+
+void sp_event_abort(struct sp_daemon *d, const struct sp_op *op,
+                    const char *reason)
+{
+    event(d, "abort", op, reason);
+}
+
+void sp_event_disarmed(struct sp_daemon *d, const struct sp_op *op)
+{
+    event(d, "disarmed", op, NULL);
+}
+
+void sp_event_watch(struct sp_daemon *d, const struct sp_pid *p, bool watch)
+{
+    char buf[SP_HDR_BUF];
+    struct sp_enc e;
+    sp_enc_init(&e, buf, sizeof buf);
+    sp_enc_version(&e);
+    sp_enc_tuple(&e, 2);
+    sp_enc_atom(&e, watch ? "watch" : "unwatch");
+    sp_enc_raw(&e, sp_pid_raw(p));
+    sp_emit(d, &e, NULL, 0);
+}
+
+void sp_log(struct sp_daemon *d, const char *level, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof text)
+        n = sizeof text - 1;
+
+    char buf[SP_HDR_BUF];
+    struct sp_enc e;
+    sp_enc_init(&e, buf, sizeof buf);
+    sp_enc_version(&e);
+    sp_enc_tuple(&e, 3);
+    sp_enc_atom(&e, "log");
+    sp_enc_atom(&e, level);
+    sp_enc_binary(&e, text, (size_t)n);
+    sp_emit(d, &e, NULL, 0);
+}
+
+static void write_out(struct sp_daemon *d)
+{
+    while (evbuffer_get_length(d->out) > 0) {
+        int n = evbuffer_write(d->out, STDOUT_FILENO);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                /* The VM is gone: nothing more can be said to anyone. */
+                d->done = true;
+                event_base_loopbreak(d->base);
+            }
+            return;
+        }
+    }
+}
+
+static void resume(struct sp_daemon *d, struct sp_sock *s, void *arg)
+{
+    (void)arg;
+    if (s->stalled) {
+        s->stalled = false;
+        sp_queue_service(d, s, SP_Q_READ);
+    }
+}
+
+void sp_out_flush(struct sp_daemon *d)
+{
+    write_out(d);
+    if (d->out_high && evbuffer_get_length(d->out) < SP_OUT_LOW) {
+        d->out_high = false;
+        sp_sock_each(d, resume, NULL);
+        write_out(d);
+    }
+    if (d->done)
+        return;
+    bool pending = event_pending(d->ev_out, EV_WRITE, NULL);
+    if (evbuffer_get_length(d->out) > 0) {
+        if (!pending)
+            event_add(d->ev_out, NULL);
+    } else if (pending) {
+        event_del(d->ev_out);
+    }
+}

@@ -1,0 +1,187 @@
+/* The socket table: ids (never reused in the life of a daemon) to sockets,
+ * and each socket's readiness events. A socket's read event serves its
+ * acceptors and readers, its write event its writers (send, connect). */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+static size_t slot_of(size_t nslots, uint64_t id)
+{
+    return (size_t)((id * 11400714819323198485u) >> 17) & (nslots - 1);
+}
+
+static int grow(struct sp_sock_table *t)
+{
+    size_t n = t->nslots ? t->nslots * 2 : 256;
+    struct sp_sock **slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < t->nslots; i++) {
+        struct sp_sock *s = t->slots[i];
+        while (s) {
+            struct sp_sock *next = s->hnext;
+            size_t j = slot_of(n, s->id);
+            s->hnext = slots[j];
+            slots[j] = s;
+            s = next;
+        }
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = n;
+    return 0;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct sp_sock *s = arg;
+    struct sp_daemon *d = s->d;
+    uint64_t id = s->id;
+    /* Serving acceptors or readers may close nothing, but be safe: look the
+     * socket up again between the queues. */
+    if (s->listening || !TAILQ_EMPTY(&s->q[SP_Q_ACCEPT]))
+        sp_queue_service(d, s, SP_Q_ACCEPT);
+    if ((s = sp_sock_find(d, id)))
+        sp_queue_service(d, s, SP_Q_READ);
+    sp_out_flush(d);
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct sp_sock *s = arg;
+    sp_queue_service(s->d, s, SP_Q_WRITE);
+    sp_out_flush(s->d);
+}
+
+struct sp_sock *sp_sock_add(struct sp_daemon *d, int fd, int domain, int type,
+                            int protocol, struct sp_pid *owner)
+{
+    struct sp_sock_table *t = &d->socks;
+    if (t->count >= t->nslots && grow(t) != 0)
+        return NULL;
+    struct sp_sock *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->d = d;
+    s->fd = fd;
+    s->domain = domain;
+    s->type = type;
+    s->protocol = protocol;
+    s->rcvbuf = SP_RCVBUF_DEFAULT;
+    s->ev_read = event_new(d->base, fd, EV_READ | EV_PERSIST, on_readable, s);
+    s->ev_write = event_new(d->base, fd, EV_WRITE | EV_PERSIST, on_writable, s);
+    if (!s->ev_read || !s->ev_write) {
+        if (s->ev_read)
+            event_free(s->ev_read);
+        if (s->ev_write)
+            event_free(s->ev_write);
+        free(s);
+        return NULL;
+    }
+    for (int q = 0; q < SP_Q__MAX; q++)
+        TAILQ_INIT(&s->q[q]);
+    s->id = ++t->next_id;
+    size_t j = slot_of(t->nslots, s->id);
+    s->hnext = t->slots[j];
+    t->slots[j] = s;
+    t->count++;
+    s->owner = owner;
+    sp_pid_ref(owner);
+    return s;
+}
+
+struct sp_sock *sp_sock_find(struct sp_daemon *d, uint64_t id)
+{
+    struct sp_sock_table *t = &d->socks;
+    if (!t->nslots)
+        return NULL;
+    for (struct sp_sock *s = t->slots[slot_of(t->nslots, id)]; s; s = s->hnext)
+        if (s->id == id)
+            return s;
+    return NULL;
+}
+
+void sp_sock_want(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
+                  bool on)
+{
+    (void)d;
+    struct event *ev = q == SP_Q_WRITE ? s->ev_write : s->ev_read;
+    if (!on && q != SP_Q_WRITE) {
+        /* The read event serves two queues: keep it while either wants it. */
+        enum sp_queue other = q == SP_Q_READ ? SP_Q_ACCEPT : SP_Q_READ;
+        struct sp_op *h = TAILQ_FIRST(&s->q[other]);
+        if (h && !h->signalled)
+            on = true;
+    }
+    bool pending = event_pending(ev, q == SP_Q_WRITE ? EV_WRITE : EV_READ, NULL);
+    if (on && !pending)
+        event_add(ev, NULL);
+    else if (!on && pending)
+        event_del(ev);
+}
+
+void sp_sock_set_owner(struct sp_daemon *d, struct sp_sock *s,
+                       struct sp_pid *owner)
+{
+    sp_pid_ref(owner);
+    struct sp_pid *old = s->owner;
+    s->owner = owner;
+    sp_pid_unref(d, old);
+}
+
+void sp_sock_close(struct sp_daemon *d, struct sp_sock *s)
+{
+    sp_queue_flush(d, s, "closed");
+    struct sp_sock_table *t = &d->socks;
+    struct sp_sock **pp = &t->slots[slot_of(t->nslots, s->id)];
+    while (*pp != s)
+        pp = &(*pp)->hnext;
+    *pp = s->hnext;
+    t->count--;
+    event_free(s->ev_read);
+    event_free(s->ev_write);
+    close(s->fd);
+    sp_pid_unref(d, s->owner);
+    free(s);
+}
+
+void sp_sock_each(struct sp_daemon *d,
+                  void (*fn)(struct sp_daemon *, struct sp_sock *, void *),
+                  void *arg)
+{
+    /* fn may close sockets or accept new ones (which can grow the table),
+     * so walk a snapshot of the ids. */
+    struct sp_sock_table *t = &d->socks;
+    size_t n = 0;
+    uint64_t *ids = malloc((t->count ? t->count : 1) * sizeof *ids);
+    if (!ids)
+        return;
+    for (size_t i = 0; i < t->nslots; i++)
+        for (struct sp_sock *s = t->slots[i]; s; s = s->hnext)
+            ids[n++] = s->id;
+    for (size_t i = 0; i < n; i++) {
+        struct sp_sock *s = sp_sock_find(d, ids[i]);
+        if (s)
+            fn(d, s, arg);
+    }
+    free(ids);
+}
+
+static void close_one(struct sp_daemon *d, struct sp_sock *s, void *arg)
+{
+    (void)arg;
+    sp_sock_close(d, s);
+}
+
+void sp_sock_table_close_all(struct sp_daemon *d)
+{
+    sp_sock_each(d, close_one, NULL);
+    free(d->socks.slots);
+    d->socks.slots = NULL;
+    d->socks.nslots = 0;
+}
