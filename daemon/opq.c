@@ -89,20 +89,19 @@ static int hold_pid(struct sp_daemon *d, struct sp_op *op)
     return op->pid ? 0 : -1;
 }
 
-/* A blocking send keeps its bytes: the frame they came in is reused. */
+/* A blocking send keeps its bytes: the frame they came in is reused. All
+ * of them, so that `done` keeps counting from the start of the frame, as
+ * the caller's RestData does. */
 static int keep_data(struct sp_op *op)
 {
     if (!op->data || op->data == op->buf)
         return 0;
-    size_t n = op->data_len - op->done;
-    char *copy = malloc(n ? n : 1);
+    char *copy = malloc(op->data_len ? op->data_len : 1);
     if (!copy)
         return -1;
-    memcpy(copy, op->data + op->done, n);
+    memcpy(copy, op->data, op->data_len);
     op->buf = copy;
     op->data = copy;
-    op->data_len = n;
-    op->done = 0;
     return 0;
 }
 
