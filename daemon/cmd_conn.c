@@ -24,6 +24,11 @@ void sp_plain_armed(struct sp_daemon *d, struct sp_op *op)
     sp_emit(d, &e, NULL, 0);
 }
 
+void sp_plain_zero(struct sp_daemon *d, struct sp_op *op)
+{
+    sp_opclass_of(op->kind)->fail(d, op, "timeout");
+}
+
 static void start_op(struct sp_daemon *d, struct sp_cmd *c,
                      enum sp_opkind kind, const struct sp_mode *mode,
                      const struct sp_addr *to)
@@ -97,7 +102,17 @@ int sp_cmd_connect_finish(struct sp_daemon *d, struct sp_cmd *c)
     if (sp_dec_end(&c->dec) != 0)
         return -1;
     if (!c->sock->connecting || !own_connect_armed(c)) {
-        sp_reply_errno(d, c->pid, c->ref, EINVAL);
+        /* OTP's connect/1 raises {invalid, state} here */
+        char buf[SP_HDR_BUF];
+        struct sp_enc e;
+        sp_enc_init(&e, buf, sizeof buf);
+        sp_route_reply(&e, c->pid, c->ref);
+        sp_enc_tuple(&e, 2);
+        sp_enc_atom(&e, "raise");
+        sp_enc_tuple(&e, 2);
+        sp_enc_atom(&e, "invalid");
+        sp_enc_atom(&e, "state");
+        sp_emit(d, &e, NULL, 0);
         return 0;
     }
     struct sp_mode mode = {.kind = SP_WAIT_INFINITY};

@@ -210,12 +210,8 @@ enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                /* "All available" that found some is complete. */
-                if (!op->length && op->buf_len > 0)
-                    break;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return SP_AGAIN;
-            }
             reply_data(d, op, "error", sp_errno_name(errno), NULL);
             return SP_DONE;
         }
@@ -224,13 +220,9 @@ enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op)
             return SP_DONE;
         }
         op->buf_len += (size_t)n;
-        if (!stream)
-            break;
-        if (op->length ? op->buf_len >= op->length : (size_t)n < want)
-            break;
-        /* A full read of "all available": a waiting call takes what else
-         * is there, as OTP does; a nowait call returns at once. */
-        if (!op->length && op->armed)
+        /* A datagram, or "what is there" (one read, at most rcvbuf, as
+         * OTP's), or all of Length. */
+        if (!stream || !op->length || op->buf_len >= op->length)
             break;
     }
     reply_data(d, op, "ok", NULL, NULL);
@@ -240,6 +232,15 @@ enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op)
 void sp_recv_fail(struct sp_daemon *d, struct sp_op *op, const char *reason)
 {
     reply_data(d, op, "error", reason, NULL);
+}
+
+void sp_recv_zero(struct sp_daemon *d, struct sp_op *op)
+{
+    /* A zero timeout takes what there is, as OTP's does. */
+    if (op->buf_len > 0)
+        reply_data(d, op, "ok", NULL, NULL);
+    else
+        reply_data(d, op, "error", "timeout", NULL);
 }
 
 void sp_recv_armed(struct sp_daemon *d, struct sp_op *op)

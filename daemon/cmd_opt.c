@@ -57,9 +57,9 @@ static int get_identity(struct sp_daemon *d, const struct sp_cmd *c,
         value = getsockopt(s->fd, SOL_SOCKET, SO_PROTOCOL, &p, &len) == 0
                     ? p
                     : s->protocol;
-        name = sp_name_of(sp_protocols, sp_protocols_n, value);
-        if (name && strcmp(name, "default") == 0)
-            name = NULL;
+        /* 0 names no protocol: OTP says `default`, not the first 0 row. */
+        name = value == 0 ? "default"
+                          : sp_name_of(sp_protocols, sp_protocols_n, value);
     } else {
         return -1;
     }

@@ -119,6 +119,8 @@ struct sp_opclass {
     void (*fail)(struct sp_daemon *d, struct sp_op *op, const char *reason);
     /* Answers a nowait call that would block (the `select` reply). */
     void (*armed)(struct sp_daemon *d, struct sp_op *op);
+    /* Answers a call with timeout 0 that would block. */
+    void (*zero)(struct sp_daemon *d, struct sp_op *op);
 };
 
 /* A call of `kind` on s; NULL when out of memory. */
@@ -277,5 +279,7 @@ void sp_plain_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
 void sp_send_armed(struct sp_daemon *d, struct sp_op *op);
 void sp_recv_armed(struct sp_daemon *d, struct sp_op *op);
 void sp_plain_armed(struct sp_daemon *d, struct sp_op *op);
+void sp_plain_zero(struct sp_daemon *d, struct sp_op *op);
+void sp_recv_zero(struct sp_daemon *d, struct sp_op *op);
 
 #endif

@@ -13,14 +13,17 @@
 
 static const struct sp_opclass classes[SP_K__MAX] = {
     [SP_K_ACCEPT] = {SP_Q_ACCEPT, sp_accept_attempt, sp_plain_fail,
-                     sp_plain_armed},
+                     sp_plain_armed, sp_plain_zero},
     [SP_K_CONNECT] = {SP_Q_WRITE, sp_connect_attempt, sp_plain_fail,
-                      sp_plain_armed},
-    [SP_K_SEND] = {SP_Q_WRITE, sp_send_attempt, sp_send_fail, sp_send_armed},
-    [SP_K_SENDTO] = {SP_Q_WRITE, sp_send_attempt, sp_send_fail, sp_send_armed},
-    [SP_K_RECV] = {SP_Q_READ, sp_recv_attempt, sp_recv_fail, sp_recv_armed},
+                      sp_plain_armed, sp_plain_zero},
+    [SP_K_SEND] = {SP_Q_WRITE, sp_send_attempt, sp_send_fail, sp_send_armed,
+                   sp_plain_zero},
+    [SP_K_SENDTO] = {SP_Q_WRITE, sp_send_attempt, sp_send_fail,
+                     sp_send_armed, sp_plain_zero},
+    [SP_K_RECV] = {SP_Q_READ, sp_recv_attempt, sp_recv_fail, sp_recv_armed,
+                   sp_recv_zero},
     [SP_K_RECVFROM] = {SP_Q_READ, sp_recv_attempt, sp_recv_fail,
-                       sp_recv_armed},
+                       sp_recv_armed, sp_recv_zero},
 };
 
 const struct sp_opclass *sp_opclass_of(enum sp_opkind kind)
@@ -167,7 +170,7 @@ static void try_first(struct sp_daemon *d, struct sp_op *op,
         return;
     }
     if (mode->kind == SP_WAIT_MS && mode->ms == 0) {
-        classes[op->kind].fail(d, op, "timeout");
+        classes[op->kind].zero(d, op);
         sp_op_free(d, op);
         if (!TAILQ_EMPTY(&s->q[q]))
             sp_queue_service(d, s, q);
@@ -207,7 +210,7 @@ void sp_op_submit(struct sp_daemon *d, struct sp_op *op,
         if (old->armed && same_pid(old, op->pidraw))
             break;
     if (mode->kind == SP_WAIT_MS && mode->ms == 0) {
-        classes[op->kind].fail(d, op, "timeout");
+        classes[op->kind].zero(d, op);
         sp_op_free(d, op);
         return;
     }

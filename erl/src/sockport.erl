@@ -1,0 +1,1142 @@
+%% The sockport API: OTP's `socket' module, served by sockportd.
+%%
+%% Every function takes and returns what the same function of `socket'
+%% does (the seed, shared/seed/socket-3.txt, is the specification; OTP 25's
+%% socket.erl the oracle). The argument checks are socket.erl's and
+%% prim_socket.erl's, clause for clause, so that bad input gives the same
+%% badarg, `{invalid, ...}' or error tuple. Where socket.erl calls the NIF,
+%% this module writes one command to the daemon's port and waits for one
+%% reply (PROTOCOL.md): the daemon does the waiting for blocking and timed
+%% calls, and answers nowait calls at once.
+%%
+%% A socket is `{'$socket', {sockport, Port, Id}}': the port of the daemon
+%% that holds it and the daemon's id for it. A handle of a dead daemon
+%% names a dead port, so it can only ever get `{error, closed}'.
+-module(sockport).
+
+-include("sockport_ops.hrl").
+
+%% accept
+-export([accept/1]).
+-export([accept/2]).
+%% bind
+-export([bind/2]).
+%% cancel
+-export([cancel/2]).
+%% close
+-export([close/1]).
+%% connect
+-export([connect/1]).
+-export([connect/2]).
+-export([connect/3]).
+%% getopt
+-export([getopt/2]).
+%% listen
+-export([listen/1]).
+-export([listen/2]).
+%% open
+-export([open/2]).
+-export([open/3]).
+-export([open/4]).
+%% peername
+-export([peername/1]).
+%% recv
+-export([recv/1]).
+-export([recv/2]).
+-export([recv/3]).
+-export([recv/4]).
+%% recvfrom
+-export([recvfrom/1]).
+-export([recvfrom/2]).
+-export([recvfrom/3]).
+-export([recvfrom/4]).
+%% send
+-export([send/2]).
+-export([send/3]).
+-export([send/4]).
+%% sendto
+-export([sendto/3]).
+-export([sendto/4]).
+-export([sendto/5]).
+%% setopt
+-export([setopt/3]).
+%% shutdown
+-export([shutdown/2]).
+%% sockname
+-export([sockname/1]).
+
+-export_type([socket/0]).
+-export_type([socket_handle/0]).
+-export_type([select_tag/0]).
+-export_type([select_handle/0]).
+-export_type([select_info/0]).
+-export_type([completion_tag/0]).
+-export_type([completion_handle/0]).
+-export_type([completion_info/0]).
+-export_type([invalid/0]).
+-export_type([eei/0]).
+-export_type([domain/0]).
+-export_type([type/0]).
+-export_type([protocol/0]).
+-export_type([port_number/0]).
+-export_type([in_addr/0]).
+-export_type([in6_addr/0]).
+-export_type([in6_flow_info/0]).
+-export_type([in6_scope_id/0]).
+-export_type([sockaddr/0]).
+-export_type([sockaddr_recv/0]).
+-export_type([sockaddr_in/0]).
+-export_type([sockaddr_in6/0]).
+-export_type([sockaddr_un/0]).
+-export_type([sockaddr_ll/0]).
+-export_type([sockaddr_dl/0]).
+-export_type([sockaddr_unspec/0]).
+-export_type([sockaddr_native/0]).
+-export_type([packet_type/0]).
+-export_type([hatype/0]).
+-export_type([msg_flag/0]).
+-export_type([level/0]).
+-export_type([otp_socket_option/0]).
+-export_type([socket_option/0]).
+-export_type([linger/0]).
+-export_type([timeval/0]).
+-export_type([ip_mreq/0]).
+-export_type([ip_mreq_source/0]).
+-export_type([ip_msfilter/0]).
+-export_type([ip_pmtudisc/0]).
+-export_type([ip_tos/0]).
+-export_type([ip_pktinfo/0]).
+-export_type([ipv6_mreq/0]).
+-export_type([ipv6_pmtudisc/0]).
+-export_type([ipv6_hops/0]).
+-export_type([ipv6_pktinfo/0]).
+-export_type([sctp_assocparams/0]).
+-export_type([sctp_event_subscribe/0]).
+-export_type([sctp_initmsg/0]).
+-export_type([sctp_rtoinfo/0]).
+-export_type([msg/0]).
+-export_type([msg_send/0]).
+-export_type([msg_recv/0]).
+-export_type([native_value/0]).
+-export_type([cmsg/0]).
+-export_type([cmsg_send/0]).
+-export_type([cmsg_recv/0]).
+-export_type([ee_origin/0]).
+-export_type([icmp_dest_unreach/0]).
+-export_type([icmpv6_dest_unreach/0]).
+-export_type([extended_err/0]).
+-export_type([posix/0]).
+-export_type([info_keys/0]).
+-export_type([socket_counters/0]).
+-export_type([socket_info/0]).
+
+%% ===========================================================================
+%% Types (the seed's; where OTP 25's socket module has the same type, it is
+%% reused rather than copied)
+
+-opaque socket_handle() :: {sockport, port(), pos_integer()}.
+-type socket() :: {'$socket', socket_handle()}.
+
+-type select_tag() ::
+        accept | connect |
+        recv | recvfrom | recvmsg | send | sendto | sendmsg | sendfile |
+        {recv | recvfrom | recvmsg | send | sendto | sendmsg | sendfile,
+         ContData :: term()}.
+-type select_handle() :: reference().
+-type select_info() ::
+        {select_info, SelectTag :: select_tag(),
+         SelectHandle :: select_handle()}.
+-type completion_tag() ::
+        accept | connect |
+        recv | recvfrom | recvmsg | send | sendto | sendmsg.
+-type completion_handle() :: reference().
+-type completion_info() ::
+        {completion_info, CompletionTag :: completion_tag(),
+         CompletionHandle :: completion_handle()}.
+-type invalid() :: {invalid, What :: term()}.
+-type eei() ::
+        #{info := econnreset | econnaborted | netname_deleted |
+                  too_many_cmds | atom(),
+          raw_info := term()}.
+
+-type domain() :: socket:domain().
+-type type() :: socket:type().
+-type protocol() :: socket:protocol().
+-type port_number() :: socket:port_number().
+-type in_addr() :: socket:in_addr().
+-type in6_addr() :: socket:in6_addr().
+-type in6_flow_info() :: 0..16#FFFFF.
+-type in6_scope_id() :: 0..16#FFFFFFFF.
+-type sockaddr() :: socket:sockaddr().
+-type sockaddr_recv() :: socket:sockaddr_recv().
+-type sockaddr_in() :: socket:sockaddr_in().
+-type sockaddr_in6() :: socket:sockaddr_in6().
+-type sockaddr_un() :: socket:sockaddr_un().
+-type sockaddr_ll() :: socket:sockaddr_ll().
+-type sockaddr_dl() :: socket:sockaddr_dl().
+-type sockaddr_unspec() :: socket:sockaddr_unspec().
+-type sockaddr_native() :: socket:sockaddr_native().
+-type packet_type() ::
+        host | broadcast | multicast | otherhost | outgoing |
+        loopback | user | kernel | fastroute | non_neg_integer().
+-type hatype() ::
+        netrom | eether | ether | ax25 | pronet | chaos | ieee802 |
+        arcnet | appletlk | dlci | atm | metricom | ieee1394 | eui64 |
+        infiniband | tunnel | tunnel6 | loopback | localtlk | none |
+        void | non_neg_integer().
+-type msg_flag() :: socket:msg_flag().
+-type level() :: socket:level().
+-type otp_socket_option() :: socket:otp_socket_option().
+-type socket_option() :: socket:socket_option().
+-type linger() :: socket:linger().
+-type timeval() :: socket:timeval().
+-type ip_mreq() :: socket:ip_mreq().
+-type ip_mreq_source() :: socket:ip_mreq_source().
+-type ip_msfilter() :: socket:ip_msfilter().
+-type ip_pmtudisc() :: socket:ip_pmtudisc().
+-type ip_tos() :: socket:ip_tos().
+-type ip_pktinfo() :: socket:ip_pktinfo().
+-type ipv6_mreq() :: socket:ipv6_mreq().
+-type ipv6_pmtudisc() :: socket:ipv6_pmtudisc().
+-type ipv6_hops() :: socket:ipv6_hops().
+-type ipv6_pktinfo() :: socket:ipv6_pktinfo().
+-type sctp_assocparams() :: socket:sctp_assocparams().
+-type sctp_event_subscribe() :: socket:sctp_event_subscribe().
+-type sctp_initmsg() :: socket:sctp_initmsg().
+-type sctp_rtoinfo() :: socket:sctp_rtoinfo().
+-type msg() :: socket:msg().
+-type msg_send() :: socket:msg_send().
+-type msg_recv() :: socket:msg_recv().
+-type native_value() :: integer() | boolean() | binary().
+-type cmsg() :: socket:cmsg().
+-type cmsg_send() :: socket:cmsg_send().
+-type cmsg_recv() :: socket:cmsg_recv().
+-type ee_origin() :: socket:ee_origin().
+-type icmp_dest_unreach() :: socket:icmp_dest_unreach().
+-type icmpv6_dest_unreach() :: socket:icmpv6_dest_unreach().
+-type extended_err() :: socket:extended_err().
+-type posix() :: inet:posix().
+-type info_keys() :: socket:info_keys().
+-type socket_counters() :: socket:socket_counters().
+-type socket_info() :: socket:socket_info().
+
+-type timeout_or_handle() ::
+        infinity | non_neg_integer() | nowait | select_handle().
+
+%% ===========================================================================
+%% Internal term formats
+
+-define(socket(Port, Id), {'$socket', {sockport, (Port), (Id)}}).
+-define(IS_SOCKET(Port, Id), (is_port(Port) andalso is_integer(Id))).
+-define(socket_msg(Socket, Tag, Info), {'$socket', (Socket), (Tag), (Info)}).
+-define(SELECT_INFO(Tag, SelectHandle), {select_info, (Tag), (SelectHandle)}).
+
+-define(ESOCK_LISTEN_BACKLOG_DEFAULT, 5).
+-define(ESOCK_ACCEPT_TIMEOUT_DEFAULT, infinity).
+-define(ESOCK_SEND_FLAGS_DEFAULT, []).
+-define(ESOCK_SEND_TIMEOUT_DEFAULT, infinity).
+-define(ESOCK_SENDTO_FLAGS_DEFAULT, []).
+-define(ESOCK_SENDTO_TIMEOUT_DEFAULT, ?ESOCK_SEND_TIMEOUT_DEFAULT).
+-define(ESOCK_RECV_FLAGS_DEFAULT, []).
+-define(ESOCK_RECV_TIMEOUT_DEFAULT, infinity).
+
+
+%% ===========================================================================
+%% accept - accept a connection on a socket
+
+%% Waits for a connection on a listening socket; the new socket lives
+%% in the listener's daemon.
+-spec accept(ListenSocket) -> {ok, Socket} | {error, Reason} when
+      ListenSocket :: socket(),
+      Socket :: socket(),
+      Reason :: posix() | closed | invalid().
+accept(ListenSocket) ->
+    accept(ListenSocket, ?ESOCK_ACCEPT_TIMEOUT_DEFAULT).
+
+%% accept/1 with a time limit (ms), infinity, or nowait / a select
+%% handle for a select message.
+-spec accept(ListenSocket, Timeout) ->
+          {ok, Socket} | {select, SelectInfo} | {error, Reason} when
+      ListenSocket :: socket(),
+      Timeout :: timeout_or_handle(),
+      Socket :: socket(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+accept(?socket(Port, Id), Timeout) when ?IS_SOCKET(Port, Id) ->
+    case sockport_cmd:deadline(Timeout) of
+        invalid ->
+            erlang:error({invalid, {timeout, Timeout}});
+        Deadline ->
+            Mode = sockport_cmd:mode(Deadline),
+            case sockport_cmd:request(Port, ?SP_OP_ACCEPT, Id, [Mode]) of
+                {ok, NewId} ->
+                    %% The new socket lives in the listener's daemon.
+                    {ok, ?socket(Port, NewId)};
+                select ->
+                    {select, sockport_cmd:select_info(accept, Deadline)};
+                {error, _} = Error ->
+                    Error
+            end
+    end;
+accept(ListenSocket, Timeout) ->
+    erlang:error(badarg, [ListenSocket, Timeout]).
+
+%% ===========================================================================
+%% bind - bind a name (an address) to a socket
+
+%% Binds a name to a socket; any, broadcast and loopback name the
+%% address of that kind in the socket's domain.
+-spec bind(Socket, Addr) -> ok | {error, Reason} when
+      Socket :: socket(),
+      Addr :: sockaddr() | any | broadcast | loopback,
+      Reason :: posix() | closed | invalid().
+bind(?socket(Port, Id), Addr) when ?IS_SOCKET(Port, Id) ->
+    if
+        Addr =:= any;
+        Addr =:= broadcast;
+        Addr =:= loopback ->
+            %% As socket.erl: resolve the atom in the socket's domain.
+            case sockport_cmd:request(Port, ?SP_OP_GETOPT, Id,
+                                      [otp, domain]) of
+                {ok, Domain} when Domain =:= inet; Domain =:= inet6 ->
+                    bind_addr(Port, Id, #{family => Domain, addr => Addr});
+                {ok, _Domain} ->
+                    {error, eafnosupport};
+                {error, closed} = Error ->
+                    Error;
+                {error, _} ->
+                    %% A daemon without {otp, domain}: let it resolve.
+                    simple(sockport_cmd:request(Port, ?SP_OP_BIND, Id, [Addr]))
+            end;
+        is_atom(Addr) ->
+            {error, {invalid, {sockaddr, Addr}}};
+        true ->
+            bind_addr(Port, Id, Addr)
+    end;
+bind(Socket, Addr) ->
+    erlang:error(badarg, [Socket, Addr]).
+
+bind_addr(Port, Id, Addr) ->
+    case sockport_addr:encode(Addr) of
+        {ok, Wire, _} ->
+            simple(sockport_cmd:request(Port, ?SP_OP_BIND, Id, [Wire]));
+        {error, _} = Error ->
+            Error
+    end.
+
+%% ===========================================================================
+%% cancel - cancel an operation resulting in a select
+
+%% Cancels the caller's select operation, flushing its select or abort
+%% message if one came.
+-spec cancel(Socket, SelectInfo) -> ok | {error, Reason} when
+      Socket :: socket(),
+      SelectInfo :: select_info(),
+      Reason :: closed | invalid().
+cancel(?socket(Port, Id) = Socket,
+       ?SELECT_INFO(SelectTag, SelectHandle) = SelectInfo)
+  when ?IS_SOCKET(Port, Id) ->
+    Op = case SelectTag of
+             {Op0, _} when is_atom(Op0) -> Op0;
+             Op0 when is_atom(Op0) -> Op0
+         end,
+    case cancel_kind(Op) of
+        undefined ->
+            erlang:error(badarg, [Socket, SelectInfo]);
+        Kind ->
+            case cancel(Socket, Kind, SelectHandle) of
+                ok -> ok;
+                invalid -> {error, {invalid, SelectInfo}};
+                Result -> Result
+            end
+    end;
+cancel(Socket, SelectInfo) ->
+    erlang:error(badarg, [Socket, SelectInfo]).
+
+%% The daemon's queue an operation of each select tag waits in.
+cancel_kind(accept) -> accept;
+cancel_kind(connect) -> connect;
+cancel_kind(recv) -> recv;
+cancel_kind(recvfrom) -> recv;
+cancel_kind(recvmsg) -> recv;
+cancel_kind(send) -> send;
+cancel_kind(sendto) -> send;
+cancel_kind(sendmsg) -> send;
+cancel_kind(sendfile) -> send;
+cancel_kind(_) -> undefined.
+
+%% As socket:cancel/3: after the daemon has let go of the operation, no
+%% select or abort message for it may stay in the caller's mailbox. Both
+%% travel the same ordered path as the reply, so they are here already.
+cancel(?socket(Port, Id) = Socket, Kind, SelectHandle) ->
+    case sockport_cmd:request(Port, ?SP_OP_CANCEL, Id, [Kind, SelectHandle]) of
+        ok ->
+            flush_select_msg(Socket, SelectHandle),
+            _ = flush_abort_msg(Socket, SelectHandle),
+            ok;
+        {error, invalid} ->
+            _ = flush_abort_msg(Socket, SelectHandle),
+            invalid;
+        {error, {invalid, _}} ->
+            _ = flush_abort_msg(Socket, SelectHandle),
+            invalid;
+        Result ->
+            _ = flush_abort_msg(Socket, SelectHandle),
+            Result
+    end.
+
+flush_select_msg(Socket, Ref) ->
+    receive
+        ?socket_msg(Socket, select, Ref) -> ok
+    after 0 ->
+            ok
+    end.
+
+flush_abort_msg(Socket, Ref) ->
+    receive
+        ?socket_msg(Socket, abort, {Ref, Reason}) -> Reason
+    after 0 ->
+            ok
+    end.
+
+%% ===========================================================================
+%% close - close a file descriptor
+
+%% Closes the socket; any process may close it.
+-spec close(Socket) -> ok | {error, Reason} when
+      Socket :: socket(),
+      Reason :: posix() | closed | timeout.
+close(?socket(Port, Id)) when ?IS_SOCKET(Port, Id) ->
+    simple(sockport_cmd:request(Port, ?SP_OP_CLOSE, Id, []));
+close(Socket) ->
+    erlang:error(badarg, [Socket]).
+
+%% ===========================================================================
+%% connect - initiate a connection on a socket
+
+%% Completes a connect that was started with nowait or a select handle,
+%% after its select message.
+-spec connect(Socket) -> ok | {error, Reason} when
+      Socket :: socket(),
+      Reason :: posix() | closed | invalid().
+%% Finalize connect after connect(,, nowait | select_handle())
+%% and a received select message.
+connect(?socket(Port, Id)) when ?IS_SOCKET(Port, Id) ->
+    simple(sockport_cmd:request(Port, ?SP_OP_CONNECT_FINISH, Id, []));
+connect(Socket) ->
+    erlang:error(badarg, [Socket]).
+
+%% Connects the socket, waiting as long as it takes.
+-spec connect(Socket, SockAddr) -> ok | {error, Reason} when
+      Socket :: socket(),
+      SockAddr :: sockaddr(),
+      Reason :: posix() | closed | invalid() | already.
+connect(Socket, SockAddr) ->
+    connect(Socket, SockAddr, infinity).
+
+%% Connects with a time limit, or nowait / a select handle.
+-spec connect(Socket, SockAddr, Timeout) ->
+          ok | {select, SelectInfo} | {error, Reason} when
+      Socket :: socket(),
+      SockAddr :: sockaddr(),
+      Timeout :: timeout_or_handle(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | already | timeout.
+connect(?socket(Port, Id), SockAddr, Timeout) when ?IS_SOCKET(Port, Id) ->
+    case sockport_cmd:deadline(Timeout) of
+        invalid ->
+            erlang:error({invalid, {timeout, Timeout}});
+        Deadline ->
+            case sockport_addr:encode(SockAddr) of
+                {ok, Wire, _} ->
+                    case sockport_cmd:request(Port, ?SP_OP_CONNECT, Id,
+                                 [Wire, sockport_cmd:mode(Deadline)]) of
+                        select ->
+                            {select,
+                             sockport_cmd:select_info(connect, Deadline)};
+                        Result ->
+                            simple(Result)
+                    end;
+                {error, _} = Error ->
+                    Error
+            end
+    end;
+connect(Socket, SockAddr, Timeout) ->
+    erlang:error(badarg, [Socket, SockAddr, Timeout]).
+
+%% ===========================================================================
+%% getopt - get value for a socket option
+
+%% Reads a socket option.
+-spec getopt(Socket, SocketOption) ->
+          {ok, Value :: term()} | {error, Reason} when
+      Socket :: socket(),
+      SocketOption :: {Level :: otp, Opt :: otp_socket_option()} |
+                      socket_option(),
+      Reason :: posix() | invalid() | closed.
+getopt(?socket(Port, Id), SocketOption) when ?IS_SOCKET(Port, Id) ->
+    case sockport_opt:check(SocketOption) of
+        invalid ->
+            {error, {invalid, {socket_option, SocketOption}}};
+        {Level, Opt} ->
+            case sockport_cmd:request(Port, ?SP_OP_GETOPT, Id, [Level, Opt]) of
+                {ok, _} = Ok -> Ok;
+                {error, _} = Error -> Error
+            end
+    end.
+
+%% ===========================================================================
+%% listen - listen for connections on a socket
+
+%% Makes the socket a listening socket with OTP's default backlog (5).
+-spec listen(Socket) -> ok | {error, Reason} when
+      Socket :: socket(),
+      Reason :: posix() | closed.
+listen(Socket) ->
+    listen(Socket, ?ESOCK_LISTEN_BACKLOG_DEFAULT).
+
+%% Makes the socket a listening socket.
+-spec listen(Socket, Backlog) -> ok | {error, Reason} when
+      Socket :: socket(),
+      Backlog :: integer(),
+      Reason :: posix() | closed.
+listen(?socket(Port, Id), Backlog)
+  when ?IS_SOCKET(Port, Id), is_integer(Backlog) ->
+    simple(sockport_cmd:request(Port, ?SP_OP_LISTEN, Id, [Backlog]));
+listen(Socket, Backlog) ->
+    erlang:error(badarg, [Socket, Backlog]).
+
+%% ===========================================================================
+%% open - create an endpoint for communication
+
+%% Opens a socket of the domain and type (default protocol). open(FD,
+%% Opts), adopting a descriptor, is not there yet ({error, enotsup}).
+-spec open(FD, Opts) -> {ok, Socket} | {error, Reason} when
+      FD :: integer(),
+      Opts :: map(),
+      Socket :: socket(),
+      Reason :: posix() | domain | type | protocol;
+          (Domain, Type) -> {ok, Socket} | {error, Reason} when
+      Domain :: domain() | integer(),
+      Type :: type() | integer(),
+      Socket :: socket(),
+      Reason :: posix() | protocol.
+open(FD, Opts) when is_map(Opts) ->
+    if
+        is_integer(FD) ->
+            %% Adopting a descriptor is a later issue.
+            {error, enotsup};
+        true ->
+            erlang:error(badarg, [FD, Opts])
+    end;
+open(Domain, Type) ->
+    open(Domain, Type, 0).
+
+%% Opens a socket of the domain, type and protocol (or options).
+-spec open(Domain, Type, Opts) -> {ok, Socket} | {error, Reason} when
+      Domain :: domain() | integer(),
+      Type :: type() | integer(),
+      Opts :: map(),
+      Socket :: socket(),
+      Reason :: posix() | protocol;
+          (Domain, Type, Protocol) -> {ok, Socket} | {error, Reason} when
+      Domain :: domain() | integer(),
+      Type :: type() | integer(),
+      Protocol :: default | protocol() | integer(),
+      Socket :: socket(),
+      Reason :: posix() | protocol.
+open(Domain, Type, Opts) when is_map(Opts) ->
+    open(Domain, Type, 0, Opts);
+open(Domain, Type, Protocol) ->
+    open(Domain, Type, Protocol, #{}).
+
+%% Opens a socket; of the options, debug is passed on and use_registry
+%% is accepted (sockport sockets are never in OTP's registry).
+-spec open(Domain, Type, Protocol, Opts) ->
+          {ok, Socket} | {error, Reason} when
+      Domain :: domain() | integer(),
+      Type :: type() | integer(),
+      Protocol :: default | protocol() | integer(),
+      Opts :: #{debug => boolean(), use_registry => boolean()},
+      Socket :: socket(),
+      Reason :: posix() | protocol.
+open(Domain, Type, Protocol, Opts) when is_map(Opts) ->
+    try enc_protocol(Protocol) of
+        EProtocol ->
+            if
+                not (is_atom(Domain) orelse is_integer(Domain)) ->
+                    {error, {invalid, {domain, Domain}}};
+                not (is_atom(Type) orelse is_integer(Type)) ->
+                    {error, {invalid, {type, Type}}};
+                true ->
+                    open_in(sockport_port:any_port(),
+                            Domain, Type, EProtocol, enc_open_opts(Opts))
+            end
+    catch
+        throw:Reason ->
+            {error, Reason}
+    end;
+open(Domain, Type, Protocol, Opts) ->
+    erlang:error(badarg, [Domain, Type, Protocol, Opts]).
+
+open_in(undefined, _Domain, _Type, _Protocol, _Opts) ->
+    {error, closed};
+open_in(Port, Domain, Type, Protocol, Opts) ->
+    Args = [Domain, Type, Protocol, Opts],
+    case sockport_cmd:request(Port, ?SP_OP_OPEN, 0, Args) of
+        {ok, Id} -> {ok, ?socket(Port, Id)};
+        {error, _} = Error -> Error
+    end.
+
+%% prim_socket:enc_protocol/1, except that protocol names are resolved by
+%% the daemon's table (an unknown name is its {invalid, {protocol, P}}).
+enc_protocol({raw, ProtoNum}) when is_integer(ProtoNum) ->
+    ProtoNum;
+enc_protocol(default) ->
+    0;
+enc_protocol(Proto) when is_atom(Proto) ->
+    Proto;
+enc_protocol(Proto) when is_integer(Proto) ->
+    Proto;
+enc_protocol(Proto) ->
+    erlang:error({invalid, {protocol, Proto}}).
+
+%% The options the daemon acts on; OTP ignores unknown keys, so do we.
+%% use_registry means nothing here: sockport sockets are never in OTP's
+%% socket registry.
+enc_open_opts(Opts) ->
+    [{debug, D} || #{debug := D} <- [Opts], is_boolean(D)].
+
+%% ===========================================================================
+%% peername - return the address of the peer connected to the socket
+
+%% The address of the connected peer.
+-spec peername(Socket) -> {ok, SockAddr} | {error, Reason} when
+      Socket :: socket(),
+      SockAddr :: sockaddr_recv(),
+      Reason :: posix() | closed.
+peername(?socket(Port, Id)) when ?IS_SOCKET(Port, Id) ->
+    addr_result(sockport_cmd:request(Port, ?SP_OP_PEERNAME, Id, []));
+peername(Socket) ->
+    erlang:error(badarg, [Socket]).
+
+%% ===========================================================================
+%% recv - receive a message from a socket
+
+%% Receives what is there, waiting for at least one byte.
+-spec recv(Socket) -> {ok, Data} | {error, Reason} | {error, {Reason, Data}}
+              when
+      Socket :: socket(),
+      Data :: binary(),
+      Reason :: posix() | closed | invalid().
+recv(Socket) ->
+    recv(Socket, 0, ?ESOCK_RECV_FLAGS_DEFAULT, ?ESOCK_RECV_TIMEOUT_DEFAULT).
+
+%% Receives Length bytes (0: what is there), or with Flags.
+-spec recv(Socket, Flags | Length) ->
+          {ok, Data} | {error, Reason} | {error, {Reason, Data}} when
+      Socket :: socket(),
+      Flags :: [msg_flag() | integer()],
+      Length :: non_neg_integer(),
+      Data :: binary(),
+      Reason :: posix() | closed | invalid().
+recv(Socket, Flags) when is_list(Flags) ->
+    recv(Socket, 0, Flags, ?ESOCK_RECV_TIMEOUT_DEFAULT);
+recv(Socket, Length) ->
+    recv(Socket, Length,
+         ?ESOCK_RECV_FLAGS_DEFAULT, ?ESOCK_RECV_TIMEOUT_DEFAULT).
+
+%% recv/2 with Flags or a time limit / nowait / select handle.
+-spec recv(Socket, Flags | Length, Timeout | Flags) ->
+          {ok, Data} |
+          {select, SelectInfo} | {select, {SelectInfo, Data}} |
+          {error, Reason} | {error, {Reason, Data}} when
+      Socket :: socket(),
+      Flags :: [msg_flag() | integer()],
+      Length :: non_neg_integer(),
+      Timeout :: timeout_or_handle(),
+      Data :: binary(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+recv(Socket, Flags, Timeout) when is_list(Flags) ->
+    recv(Socket, 0, Flags, Timeout);
+recv(Socket, Length, Flags) when is_list(Flags) ->
+    recv(Socket, Length, Flags, ?ESOCK_RECV_TIMEOUT_DEFAULT);
+recv(Socket, Length, Timeout) ->
+    recv(Socket, Length, ?ESOCK_RECV_FLAGS_DEFAULT, Timeout).
+
+%% Receives Length bytes (0: what is there) with flags and a waiting
+%% mode; data that came before an error or timeout is returned with it.
+-spec recv(Socket, Length, Flags, Timeout) ->
+          {ok, Data} |
+          {select, SelectInfo} | {select, {SelectInfo, Data}} |
+          {error, Reason} | {error, {Reason, Data}} when
+      Socket :: socket(),
+      Length :: non_neg_integer(),
+      Flags :: [msg_flag() | integer()],
+      Timeout :: timeout_or_handle(),
+      Data :: binary(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+recv(?socket(Port, Id), Length, Flags, Timeout)
+  when ?IS_SOCKET(Port, Id),
+       is_integer(Length), Length >= 0,
+       is_list(Flags) ->
+    case sockport_cmd:deadline(Timeout) of
+        invalid ->
+            erlang:error({invalid, {timeout, Timeout}});
+        Deadline ->
+            try sockport_cmd:enc_msg_flags(Flags) of
+                EFlags ->
+                    recv_loop(Port, Id, Length, EFlags, Deadline, <<>>)
+            catch
+                throw:Reason ->
+                    {error, Reason}
+            end
+    end;
+recv(Socket, Length, Flags, Timeout) ->
+    erlang:error(badarg, [Socket, Length, Flags, Timeout]).
+
+%% A recv longer than a frame is made of several, each waiting for what is
+%% left of the time.
+recv_loop(Port, Id, Length, EFlags, Deadline, Acc) ->
+    Chunk = min(Length, ?SP_FRAME_MAX),
+    Args = [Chunk, EFlags, sockport_cmd:mode(Deadline)],
+    {Term, Data} = sockport_cmd:request_data(Port, ?SP_OP_RECV, Id, Args, []),
+    case Term of
+        ok when Length > Chunk, byte_size(Data) =:= Chunk ->
+            recv_loop(Port, Id, Length - Chunk, EFlags, Deadline,
+                      sockport_cmd:bincat(Acc, Data));
+        ok ->
+            {ok, sockport_cmd:bincat(Acc, Data)};
+        select ->
+            SelectInfo = sockport_cmd:select_info(recv, Deadline),
+            case sockport_cmd:bincat(Acc, Data) of
+                <<>> -> {select, SelectInfo};
+                Bin -> {select, {SelectInfo, Bin}}
+            end;
+        {error, Reason} ->
+            case sockport_cmd:bincat(Acc, Data) of
+                <<>> -> {error, Reason};
+                Bin -> {error, {Reason, Bin}}
+            end
+    end.
+
+%% ===========================================================================
+%% recvfrom - receive a message from a socket
+
+%% Receives a datagram and its source.
+-spec recvfrom(Socket) -> {ok, {Source, Data}} | {error, Reason} when
+      Socket :: socket(),
+      Source :: sockaddr_recv(),
+      Data :: binary(),
+      Reason :: posix() | closed | invalid().
+recvfrom(Socket) ->
+    recvfrom(Socket, 0).
+
+%% recvfrom/1 with a buffer size or flags.
+-spec recvfrom(Socket, Flags | BufSz) ->
+          {ok, {Source, Data}} | {error, Reason} when
+      Socket :: socket(),
+      Flags :: [msg_flag() | integer()],
+      BufSz :: non_neg_integer(),
+      Source :: sockaddr_recv(),
+      Data :: binary(),
+      Reason :: posix() | closed | invalid().
+recvfrom(Socket, Flags) when is_list(Flags) ->
+    recvfrom(Socket, 0, Flags, ?ESOCK_RECV_TIMEOUT_DEFAULT);
+recvfrom(Socket, BufSz) ->
+    recvfrom(Socket, BufSz,
+             ?ESOCK_RECV_FLAGS_DEFAULT, ?ESOCK_RECV_TIMEOUT_DEFAULT).
+
+%% recvfrom/2 with flags or a waiting mode.
+-spec recvfrom(Socket, Flags | BufSz, Timeout | Flags) ->
+          {ok, {Source, Data}} | {select, SelectInfo} | {error, Reason} when
+      Socket :: socket(),
+      Flags :: [msg_flag() | integer()],
+      BufSz :: non_neg_integer(),
+      Timeout :: timeout_or_handle(),
+      Source :: sockaddr_recv(),
+      Data :: binary(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+recvfrom(Socket, Flags, Timeout) when is_list(Flags) ->
+    recvfrom(Socket, 0, Flags, Timeout);
+recvfrom(Socket, BufSz, Flags) when is_list(Flags) ->
+    recvfrom(Socket, BufSz, Flags, ?ESOCK_RECV_TIMEOUT_DEFAULT);
+recvfrom(Socket, BufSz, Timeout) ->
+    recvfrom(Socket, BufSz, ?ESOCK_RECV_FLAGS_DEFAULT, Timeout).
+
+%% Receives a datagram of at most BufSz bytes (0: the default) and its
+%% source.
+-spec recvfrom(Socket, BufSz, Flags, Timeout) ->
+          {ok, {Source, Data}} | {select, SelectInfo} | {error, Reason} when
+      Socket :: socket(),
+      BufSz :: non_neg_integer(),
+      Flags :: [msg_flag() | integer()],
+      Timeout :: timeout_or_handle(),
+      Source :: sockaddr_recv(),
+      Data :: binary(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+recvfrom(?socket(Port, Id), BufSz, Flags, Timeout)
+  when ?IS_SOCKET(Port, Id),
+       is_integer(BufSz), 0 =< BufSz,
+       is_list(Flags) ->
+    case sockport_cmd:deadline(Timeout) of
+        invalid ->
+            erlang:error({invalid, {timeout, Timeout}});
+        Deadline ->
+            try sockport_cmd:enc_msg_flags(Flags) of
+                EFlags ->
+                    Args = [BufSz, EFlags, sockport_cmd:mode(Deadline)],
+                    recvfrom_result(
+                      sockport_cmd:request_data(Port, ?SP_OP_RECVFROM, Id,
+                                                Args, []),
+                      Deadline)
+            catch
+                throw:Reason ->
+                    {error, Reason}
+            end
+    end;
+recvfrom(Socket, BufSz, Flags, Timeout) ->
+    erlang:error(badarg, [Socket, BufSz, Flags, Timeout]).
+
+recvfrom_result({{ok, Source}, Data}, _Deadline) ->
+    {ok, {sockport_addr:decode(Source), Data}};
+recvfrom_result({select, _}, Deadline) ->
+    {select, sockport_cmd:select_info(recvfrom, Deadline)};
+recvfrom_result({{error, _} = Error, _}, _Deadline) ->
+    Error.
+
+%% ===========================================================================
+%% send - send a message on a socket
+
+%% Sends all of Data on a connected socket.
+-spec send(Socket, Data) ->
+          ok | {ok, RestData} | {error, Reason} | {error, {Reason, RestData}}
+              when
+      Socket :: socket(),
+      Data :: iodata(),
+      RestData :: binary(),
+      Reason :: posix() | closed | invalid().
+send(Socket, Data) ->
+    send(Socket, Data, ?ESOCK_SEND_FLAGS_DEFAULT, ?ESOCK_SEND_TIMEOUT_DEFAULT).
+
+%% send/2 with flags, a waiting mode, or a continuation.
+-spec send(Socket, Data, Flags | Cont | Timeout) ->
+          ok | {ok, RestData} |
+          {select, SelectInfo} | {select, {SelectInfo, RestData}} |
+          {error, Reason} | {error, {Reason, RestData}} when
+      Socket :: socket(),
+      Data :: iodata(),
+      Flags :: [msg_flag() | integer()],
+      Cont :: select_info(),
+      Timeout :: timeout_or_handle(),
+      RestData :: binary(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+send(Socket, Data, Flags_Cont)
+  when is_list(Flags_Cont);
+       is_tuple(Flags_Cont) ->
+    send(Socket, Data, Flags_Cont, ?ESOCK_SEND_TIMEOUT_DEFAULT);
+send(Socket, Data, Timeout) ->
+    send(Socket, Data, ?ESOCK_SEND_FLAGS_DEFAULT, Timeout).
+
+%% Sends Data with flags (or continues a send after its select message)
+%% and a waiting mode; what was not sent comes back as RestData.
+-spec send(Socket, Data, Flags | Cont, Timeout) ->
+          ok | {ok, RestData} |
+          {select, SelectInfo} | {select, {SelectInfo, RestData}} |
+          {error, Reason} | {error, {Reason, RestData}} when
+      Socket :: socket(),
+      Data :: iodata(),
+      Flags :: [msg_flag() | integer()],
+      Cont :: select_info(),
+      Timeout :: timeout_or_handle(),
+      RestData :: binary(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+send(?socket(Port, Id), Data, ?SELECT_INFO(SelectTag, _) = Cont, Timeout)
+  when ?IS_SOCKET(Port, Id), is_binary(Data) ->
+    case SelectTag of
+        {send, ContData} ->
+            case sockport_cmd:deadline(Timeout) of
+                invalid ->
+                    erlang:error({invalid, {timeout, Timeout}});
+                Deadline ->
+                    send_flags(Port, Id, Data, ContData, Deadline)
+            end;
+        _ ->
+            {error, {invalid, Cont}}
+    end;
+send(?socket(Port, Id), Data, Flags, Timeout)
+  when ?IS_SOCKET(Port, Id), is_binary(Data), is_list(Flags) ->
+    case sockport_cmd:deadline(Timeout) of
+        invalid ->
+            erlang:error({invalid, {timeout, Timeout}});
+        Deadline ->
+            send_flags(Port, Id, Data, Flags, Deadline)
+    end;
+send(?socket(Port, Id) = Socket, [Bin], Flags, Timeout)
+  when ?IS_SOCKET(Port, Id), is_binary(Bin) ->
+    send(Socket, Bin, Flags, Timeout);
+send(?socket(Port, Id) = Socket, Data, Flags, Timeout)
+  when ?IS_SOCKET(Port, Id), is_list(Data) ->
+    try erlang:list_to_binary(Data) of
+        Bin ->
+            send(Socket, Bin, Flags, Timeout)
+    catch
+        error:badarg ->
+            erlang:error({invalid, {data, Data}})
+    end;
+send(Socket, Data, Flags, Timeout) ->
+    erlang:error(badarg, [Socket, Data, Flags, Timeout]).
+
+%% Flags are a list on a first call, the encoded integer in a
+%% continuation (as in prim_socket:send/4).
+send_flags(Port, Id, Bin, Flags, Deadline) ->
+    try cont_flags(Flags) of
+        EFlags ->
+            send_loop(Port, Id, ?SP_OP_SEND, [], {send, EFlags}, EFlags,
+                      Bin, 0, Deadline)
+    catch
+        throw:Reason ->
+            {error, Reason}
+    end.
+
+cont_flags(EFlags) when is_integer(EFlags) -> EFlags;
+cont_flags(Flags) -> sockport_cmd:enc_msg_flags(Flags).
+
+%% One SEND/SENDTO frame per ?SP_FRAME_MAX bytes. Off is how much of Bin
+%% went out in earlier frames; a frame's `Written' counts its own tail.
+send_loop(Port, Id, Op, AddrArgs, Tag, EFlags, Bin, Off, Deadline) ->
+    Size = byte_size(Bin),
+    Chunk = min(Size - Off, ?SP_FRAME_MAX),
+    Part = binary_part(Bin, Off, Chunk),
+    Args = AddrArgs ++ [EFlags, sockport_cmd:mode(Deadline)],
+    case sockport_cmd:request(Port, Op, Id, Args, Part) of
+        ok when Off + Chunk < Size ->
+            send_loop(Port, Id, Op, AddrArgs, Tag, EFlags, Bin, Off + Chunk,
+                      Deadline);
+        ok ->
+            ok;
+        {select, Written} ->
+            SelectInfo = sockport_cmd:select_info(Tag, Deadline),
+            case Off + Written of
+                0 -> {select, SelectInfo};
+                Done -> {select, {SelectInfo, rest(Bin, Done)}}
+            end;
+        {error, Reason} ->
+            send_error(Reason, Bin, Off);
+        {error, Reason, Written} ->
+            send_error(Reason, Bin, Off + Written)
+    end.
+
+%% socket:send_common_error/3: no rest unless something was written.
+send_error(Reason, _Bin, 0) ->
+    {error, Reason};
+send_error(Reason, Bin, Done) ->
+    {error, {Reason, rest(Bin, Done)}}.
+
+rest(Bin, Done) ->
+    binary_part(Bin, Done, byte_size(Bin) - Done).
+
+%% ===========================================================================
+%% sendto - send a message on a socket
+
+%% Sends Data to Dest.
+-spec sendto(Socket, Data, Dest | Cont) ->
+          ok | {ok, RestData} | {error, Reason} | {error, {Reason, RestData}}
+              when
+      Socket :: socket(),
+      Data :: iodata(),
+      Dest :: sockaddr(),
+      Cont :: select_info(),
+      RestData :: binary(),
+      Reason :: posix() | closed | invalid().
+sendto(Socket, Data, Dest_Cont) ->
+    sendto(Socket, Data, Dest_Cont, ?ESOCK_SENDTO_FLAGS_DEFAULT).
+
+%% sendto/3 with flags or a waiting mode, or continues a sendto.
+-spec sendto(Socket, Data, Dest | Cont, Flags | Timeout) ->
+          ok | {ok, RestData} |
+          {select, SelectInfo} | {select, {SelectInfo, RestData}} |
+          {error, Reason} | {error, {Reason, RestData}} when
+      Socket :: socket(),
+      Data :: iodata(),
+      Dest :: sockaddr(),
+      Cont :: select_info(),
+      Flags :: [msg_flag() | integer()],
+      Timeout :: timeout_or_handle(),
+      RestData :: binary(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+sendto(Socket, Data, Dest, Flags) when is_list(Flags) ->
+    sendto(Socket, Data, Dest, Flags, ?ESOCK_SENDTO_TIMEOUT_DEFAULT);
+sendto(?socket(Port, Id) = Socket, Data,
+       ?SELECT_INFO(SelectTag, _) = Cont, Timeout)
+  when ?IS_SOCKET(Port, Id) ->
+    case SelectTag of
+        {sendto, ContData} ->
+            case Data of
+                Bin when is_binary(Bin) ->
+                    sendto_cont(Port, Id, Bin, ContData, Timeout);
+                [Bin] when is_binary(Bin) ->
+                    sendto_cont(Port, Id, Bin, ContData, Timeout);
+                IOV when is_list(IOV) ->
+                    try erlang:list_to_binary(IOV) of
+                        Bin ->
+                            sendto_cont(Port, Id, Bin, ContData, Timeout)
+                    catch
+                        error:badarg ->
+                            erlang:error({invalid, {data, Data}})
+                    end;
+                _ ->
+                    erlang:error(badarg, [Socket, Data, Cont, Timeout])
+            end;
+        _ ->
+            {error, {invalid, Cont}}
+    end;
+sendto(Socket, Data, Dest, Timeout) ->
+    sendto(Socket, Data, Dest, ?ESOCK_SENDTO_FLAGS_DEFAULT, Timeout).
+
+%% Sends Data to Dest with flags and a waiting mode.
+-spec sendto(Socket, Data, Dest, Flags, Timeout) ->
+          ok | {ok, RestData} |
+          {select, SelectInfo} | {select, {SelectInfo, RestData}} |
+          {error, Reason} | {error, {Reason, RestData}} when
+      Socket :: socket(),
+      Data :: iodata(),
+      Dest :: sockaddr(),
+      Flags :: [msg_flag() | integer()],
+      Timeout :: timeout_or_handle(),
+      RestData :: binary(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+sendto(?socket(Port, Id), Data, Dest, Flags, Timeout)
+  when ?IS_SOCKET(Port, Id), is_binary(Data), is_list(Flags) ->
+    case sockport_cmd:deadline(Timeout) of
+        invalid ->
+            erlang:error({invalid, {timeout, Timeout}});
+        Deadline ->
+            try {sockport_addr:encode(Dest),
+                 sockport_cmd:enc_msg_flags(Flags)} of
+                {{ok, Wire, ETo}, EFlags} ->
+                    %% OTP 25 keeps {To, ETo, EFlags} in the select tag.
+                    Tag = {sendto, {Dest, ETo, EFlags}},
+                    send_loop(Port, Id, ?SP_OP_SENDTO, [Wire], Tag, EFlags,
+                              Data, 0, Deadline);
+                {{error, _} = Error, _} ->
+                    Error
+            catch
+                throw:Reason ->
+                    {error, Reason}
+            end
+    end;
+sendto(?socket(Port, Id) = Socket, [Bin], Dest, Flags, Timeout)
+  when ?IS_SOCKET(Port, Id), is_binary(Bin) ->
+    sendto(Socket, Bin, Dest, Flags, Timeout);
+sendto(?socket(Port, Id) = Socket, Data, Dest, Flags, Timeout)
+  when ?IS_SOCKET(Port, Id), is_list(Data) ->
+    try erlang:list_to_binary(Data) of
+        Bin ->
+            sendto(Socket, Bin, Dest, Flags, Timeout)
+    catch
+        error:badarg ->
+            erlang:error({invalid, {data, Data}})
+    end;
+sendto(Socket, Data, Dest, Flags, Timeout) ->
+    erlang:error(badarg, [Socket, Data, Dest, Flags, Timeout]).
+
+sendto_cont(Port, Id, Bin, Cont, Timeout) ->
+    case sockport_cmd:deadline(Timeout) of
+        invalid ->
+            erlang:error({invalid, {timeout, Timeout}});
+        Deadline ->
+            case Cont of
+                {To, ETo, EFlags} when is_integer(EFlags) ->
+                    case sockport_addr:encode(ETo) of
+                        {ok, Wire, _} ->
+                            send_loop(Port, Id, ?SP_OP_SENDTO, [Wire],
+                                      {sendto, Cont}, EFlags, Bin, 0,
+                                      Deadline);
+                        {error, _} ->
+                            {error, {invalid, {sockaddr, To}}}
+                    end;
+                _ ->
+                    {error, {invalid, {sendto_cont, Cont}}}
+            end
+    end.
+
+%% ===========================================================================
+%% setopt - set value on a socket option
+
+%% Sets a socket option.
+-spec setopt(Socket, SocketOption, Value) -> ok | {error, Reason} when
+      Socket :: socket(),
+      SocketOption :: {Level :: otp, Opt :: otp_socket_option()} |
+                      socket_option(),
+      Value :: term(),
+      Reason :: posix() | invalid() | closed.
+setopt(?socket(Port, Id), SocketOption, Value) when ?IS_SOCKET(Port, Id) ->
+    case sockport_opt:check(SocketOption) of
+        invalid ->
+            {error, {invalid, {socket_option, SocketOption}}};
+        {Level, Opt} ->
+            case sockport_opt:check_value(Level, Opt, Value) of
+                valid ->
+                    setopt_result(
+                      sockport_cmd:request(Port, ?SP_OP_SETOPT, Id,
+                                           [Level, Opt, Value]));
+                invalid ->
+                    {error, {invalid, {socket_option, SocketOption, Value}}}
+            end
+    end;
+setopt(Socket, SocketOption, Value) ->
+    erlang:error(badarg, [Socket, SocketOption, Value]).
+
+setopt_result(ok) -> ok;
+setopt_result({error, not_owner}) -> {error, {invalid, not_owner}};
+setopt_result({error, _} = Error) -> Error.
+
+%% ===========================================================================
+%% shutdown - shut down part of a full-duplex connection
+
+%% Shuts down reading, writing or both.
+-spec shutdown(Socket, How) -> ok | {error, Reason} when
+      Socket :: socket(),
+      How :: read | write | read_write,
+      Reason :: posix() | closed.
+shutdown(?socket(Port, Id), How) when ?IS_SOCKET(Port, Id) ->
+    case How of
+        _ when How =:= read; How =:= write; How =:= read_write ->
+            simple(sockport_cmd:request(Port, ?SP_OP_SHUTDOWN, Id, [How]));
+        _ ->
+            %% The NIF raises this before it looks at the socket.
+            erlang:error({invalid, {how, How}})
+    end;
+shutdown(Socket, How) ->
+    erlang:error(badarg, [Socket, How]).
+
+%% ===========================================================================
+%% sockname - return the current address of the socket
+
+%% The address the socket is bound to.
+-spec sockname(Socket) -> {ok, SockAddr} | {error, Reason} when
+      Socket :: socket(),
+      SockAddr :: sockaddr_recv(),
+      Reason :: posix() | closed.
+sockname(?socket(Port, Id)) when ?IS_SOCKET(Port, Id) ->
+    addr_result(sockport_cmd:request(Port, ?SP_OP_SOCKNAME, Id, []));
+sockname(Socket) ->
+    erlang:error(badarg, [Socket]).
+
+%% ===========================================================================
+%% Reply shapes
+
+simple(ok) -> ok;
+simple({error, _} = Error) -> Error.
+
+addr_result({ok, Addr}) -> {ok, sockport_addr:decode(Addr)};
+addr_result({error, _} = Error) -> Error.

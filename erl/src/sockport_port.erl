@@ -1,0 +1,431 @@
+%% The router of one shard: owns the port to one sockportd, routes its
+%% output, and outlives it.
+%%
+%% Callers never go through this process: they find the shard's port with
+%% persistent_term, write commands straight to it and get their replies
+%% from here as `{Ref, Body}' messages. The router decodes only the route
+%% term in front of each frame (PROTOCOL.md, "Output") and forwards the rest
+%% as a sub-binary. It monitors the pids the daemon asks it to watch and
+%% tells the daemon when one dies; it remembers armed selects so that a
+%% dying daemon still ends each of them with an abort. A dead daemon is
+%% restarted here, with a back-off, so that no number of daemon deaths ever
+%% reaches the supervisor; only a daemon that cannot start at all on the
+%% first try stops the application from starting.
+-module(sockport_port).
+-behaviour(gen_server).
+
+-include_lib("kernel/include/logger.hrl").
+-include("sockport_ops.hrl").
+
+%% API
+-export([start_link/1]).
+-export([port/1]).
+-export([any_port/0]).
+-export([shards/0]).
+-export([set_shards/1]).
+-export([os_pid/1]).
+
+%% gen_server
+-export([init/1]).
+-export([handle_call/3]).
+-export([handle_cast/2]).
+-export([handle_info/2]).
+-export([terminate/2]).
+
+-define(HELLO_TIMEOUT, 5000).
+%% A daemon that lived less than this is a fast death: back off more.
+-define(FAST_DEATH_MS, 5000).
+-define(BACKOFF_MAX_MS, 200).
+-define(BUSY_RETRY_MS, 10).
+-define(DEFAULT_BUSY_LIMITS, {256 * 1024, 1024 * 1024}).
+
+-record(state, {
+          shard :: non_neg_integer(),
+          path :: file:filename(),
+          args :: [string()],
+          port :: port() | undefined,
+          os_pid :: non_neg_integer() | undefined,
+          %% starting: port open, waiting for hello; up: published;
+          %% down: waiting for the restart timer
+          status = down :: starting | up | down,
+          started_at :: integer() | undefined,
+          fast_deaths = 0 :: non_neg_integer(),
+          timer :: reference() | undefined,
+          %% Pid => monitor reference, for pids the daemon watches
+          watched = #{} :: #{pid() => reference()},
+          %% {Id, Handle} => Pid, for every armed select
+          armed = #{} :: #{{pos_integer(), term()} => pid()},
+          %% commands the router could not write to a busy port yet
+          backlog = [] :: [binary()]
+         }).
+
+%% ===========================================================================
+%% API
+
+-spec start_link(Shard :: non_neg_integer()) -> {ok, pid()} | {error, term()}.
+start_link(Shard) ->
+    gen_server:start_link({local, name(Shard)}, ?MODULE, Shard, []).
+
+%% The port of a shard's live daemon, or undefined while there is none.
+-spec port(Shard :: non_neg_integer()) -> port() | undefined.
+port(Shard) ->
+    persistent_term:get({?MODULE, Shard}, undefined).
+
+%% The port of the shard for the calling scheduler (where `open' puts a
+%% new socket).
+-spec any_port() -> port() | undefined.
+any_port() ->
+    case shards() of
+        0 -> undefined;
+        N -> port(erlang:system_info(scheduler_id) rem N)
+    end.
+
+-spec shards() -> non_neg_integer().
+shards() ->
+    persistent_term:get({?MODULE, shards}, 0).
+
+-spec set_shards(non_neg_integer()) -> ok.
+set_shards(N) ->
+    case shards() of
+        N -> ok;
+        _ -> persistent_term:put({?MODULE, shards}, N)
+    end.
+
+%% The OS pid of a shard's daemon (for tests that kill it).
+-spec os_pid(Shard :: non_neg_integer()) -> non_neg_integer() | undefined.
+os_pid(Shard) ->
+    gen_server:call(name(Shard), os_pid).
+
+%% ===========================================================================
+%% gen_server
+
+-spec init(non_neg_integer()) -> {ok, #state{}} | {stop, term()}.
+init(Shard) ->
+    process_flag(trap_exit, true),
+    S0 = #state{shard = Shard,
+                path = daemon_path(),
+                args = application:get_env(sockport, daemon_args, [])},
+    %% The first start is synchronous: a daemon that cannot start at all
+    %% fails the application's start with the reason.
+    case open_daemon(S0) of
+        {ok, S1} ->
+            case await_hello(S1) of
+                {ok, S2} ->
+                    {ok, S2};
+                {error, Reason} ->
+                    close_port(S1),
+                    {stop, {sockportd, S0#state.path, Reason}}
+            end;
+        {error, Reason} ->
+            {stop, {sockportd, S0#state.path, Reason}}
+    end.
+
+-spec handle_call(term(), gen_server:from(), #state{}) ->
+          {reply, term(), #state{}}.
+handle_call(os_pid, _From, #state{status = up, os_pid = OsPid} = S) ->
+    {reply, OsPid, S};
+handle_call(os_pid, _From, S) ->
+    {reply, undefined, S};
+handle_call(_Request, _From, S) ->
+    {reply, {error, badarg}, S}.
+
+-spec handle_cast(term(), #state{}) -> {noreply, #state{}}.
+handle_cast(_Msg, S) ->
+    {noreply, S}.
+
+-spec handle_info(term(), #state{}) -> {noreply, #state{}}.
+handle_info({Port, {data, Frame}}, #state{port = Port, status = up} = S) ->
+    {noreply, route(Frame, S)};
+handle_info({Port, {data, Frame}},
+            #state{port = Port, status = starting} = S) ->
+    case hello(Frame, S) of
+        {ok, S1} ->
+            {noreply, S1};
+        {error, Reason} ->
+            close_port(S),
+            {noreply, daemon_down(Reason, S)}
+    end;
+handle_info({Port, {exit_status, Status}}, #state{port = Port} = S) ->
+    {noreply, daemon_down({exit_status, Status}, S)};
+handle_info({'EXIT', Port, Reason}, #state{port = Port} = S) ->
+    {noreply, daemon_down({port_exit, Reason}, S)};
+handle_info({'DOWN', MRef, process, Pid, _}, #state{watched = W} = S) ->
+    case W of
+        #{Pid := MRef} ->
+            S1 = S#state{watched = maps:remove(Pid, W),
+                         armed = maps:filter(fun (_, P) -> P =/= Pid end,
+                                             S#state.armed)},
+            {noreply, command(pid_down(Pid), S1)};
+        #{} ->
+            {noreply, S}
+    end;
+handle_info({timeout, TRef, restart}, #state{timer = TRef} = S) ->
+    {noreply, restart(S#state{timer = undefined})};
+handle_info({timeout, TRef, hello}, #state{timer = TRef,
+                                           status = starting} = S) ->
+    close_port(S),
+    {noreply, daemon_down(no_hello, S#state{timer = undefined})};
+handle_info({timeout, _, backlog}, S) ->
+    {noreply, flush_backlog(S)};
+handle_info(_Stale, S) ->
+    %% Frames and exits of an earlier daemon, stale timers.
+    {noreply, S}.
+
+-spec terminate(term(), #state{}) -> ok.
+terminate(_Reason, #state{shard = Shard} = S) ->
+    persistent_term:erase({?MODULE, Shard}),
+    close_port(S),
+    ok.
+
+%% ===========================================================================
+%% Starting and restarting the daemon
+
+name(Shard) ->
+    list_to_atom("sockport_port_" ++ integer_to_list(Shard)).
+
+daemon_path() ->
+    case application:get_env(sockport, daemon_path) of
+        {ok, Path} ->
+            Path;
+        undefined ->
+            filename:join(priv_dir(), "sockportd")
+    end.
+
+%% code:priv_dir/1 finds an application directory only by its name
+%% (sockport or sockport-Vsn); the build tree's is erl/, so fall back to
+%% the priv/ next to this module's ebin/.
+priv_dir() ->
+    case code:priv_dir(sockport) of
+        {error, bad_name} ->
+            Ebin = filename:dirname(code:which(?MODULE)),
+            filename:join(filename:dirname(Ebin), "priv");
+        Priv ->
+            Priv
+    end.
+
+open_daemon(#state{path = Path, args = Args} = S) ->
+    Base = [{packet, 4}, binary, exit_status, use_stdio, {args, Args}],
+    Limits = application:get_env(sockport, busy_limits_port,
+                                 ?DEFAULT_BUSY_LIMITS),
+    Tuned = [{busy_limits_port, Limits}, {parallelism, true}],
+    try open_port({spawn_executable, Path}, Base ++ Tuned) of
+        Port ->
+            {ok, started(Port, S)}
+    catch
+        error:badarg ->
+            %% An OTP without busy_limits_port: run untuned.
+            try open_port({spawn_executable, Path}, Base) of
+                Port ->
+                    {ok, started(Port, S)}
+            catch
+                error:Reason -> {error, Reason}
+            end;
+        error:Reason ->
+            {error, Reason}
+    end.
+
+started(Port, S) ->
+    S#state{port = Port, status = starting, os_pid = undefined,
+            started_at = erlang:monotonic_time(millisecond)}.
+
+await_hello(#state{port = Port} = S) ->
+    receive
+        {Port, {data, Frame}} ->
+            hello(Frame, S);
+        {Port, {exit_status, Status}} ->
+            {error, {exit_status, Status}};
+        {'EXIT', Port, Reason} ->
+            {error, {port_exit, Reason}}
+    after ?HELLO_TIMEOUT ->
+            {error, no_hello}
+    end.
+
+hello(Frame, #state{port = Port, shard = Shard} = S) ->
+    try binary_to_term(Frame) of
+        {hello, ?SP_PROTOCOL_VERSION, OsPid} ->
+            cancel_timer(S#state.timer),
+            persistent_term:put({?MODULE, Shard}, Port),
+            ?LOG_INFO("sockportd shard ~w up (os pid ~w)", [Shard, OsPid]),
+            {ok, S#state{status = up, os_pid = OsPid, timer = undefined}};
+        {hello, Version, _OsPid} ->
+            {error, {protocol_version, Version, ?SP_PROTOCOL_VERSION}};
+        Other ->
+            {error, {no_hello, Other}}
+    catch
+        error:badarg ->
+            {error, {bad_frame, byte_size(Frame)}}
+    end.
+
+%% The daemon is gone (or never said hello): every armed select gets its
+%% abort, the socket monitors go, and a new daemon is started after a
+%% back-off. Callers waiting for a reply see the port's 'DOWN'.
+daemon_down(Reason, #state{shard = Shard, port = Port} = S) ->
+    persistent_term:put({?MODULE, Shard}, undefined),
+    maps:foreach(
+      fun ({Id, Handle}, Pid) ->
+              Pid ! {'$socket', socket(Port, Id), abort, {Handle, closed}}
+      end, S#state.armed),
+    maps:foreach(fun (_Pid, MRef) -> erlang:demonitor(MRef, [flush]) end,
+                 S#state.watched),
+    cancel_timer(S#state.timer),
+    Now = erlang:monotonic_time(millisecond),
+    Fast = case S#state.started_at of
+               undefined -> true;
+               T -> Now - T < ?FAST_DEATH_MS
+           end,
+    FastDeaths = case Fast of
+                     true -> S#state.fast_deaths;
+                     false -> 0
+                 end,
+    Backoff = backoff(FastDeaths),
+    ?LOG_ERROR("sockportd shard ~w (os pid ~w) is down: ~0p; "
+               "restarting in ~w ms",
+               [Shard, S#state.os_pid, Reason, Backoff]),
+    TRef = erlang:start_timer(Backoff, self(), restart),
+    S#state{port = undefined, status = down, os_pid = undefined,
+            watched = #{}, armed = #{}, backlog = [],
+            fast_deaths = FastDeaths + 1, timer = TRef}.
+
+backoff(0) ->
+    0;
+backoff(N) ->
+    Max = application:get_env(sockport, restart_backoff_max, ?BACKOFF_MAX_MS),
+    min(Max, 10 bsl min(N, 10)).
+
+restart(S) ->
+    case open_daemon(S) of
+        {ok, S1} ->
+            TRef = erlang:start_timer(?HELLO_TIMEOUT, self(), hello),
+            S1#state{timer = TRef};
+        {error, Reason} ->
+            daemon_down({open_port, Reason},
+                        S#state{started_at = undefined})
+    end.
+
+close_port(#state{port = undefined}) ->
+    ok;
+close_port(#state{port = Port}) ->
+    try port_close(Port) of
+        true -> ok
+    catch
+        error:badarg -> ok
+    end.
+
+cancel_timer(undefined) -> ok;
+cancel_timer(TRef) -> _ = erlang:cancel_timer(TRef), ok.
+
+%% ===========================================================================
+%% Routing
+
+route(Frame, S) ->
+    try binary_to_term(Frame, [used]) of
+        {Route, Used} ->
+            Body = binary_part(Frame, Used, byte_size(Frame) - Used),
+            route(Route, Body, S)
+    catch
+        error:badarg ->
+            ?LOG_ERROR("sockportd shard ~w: undecodable frame of ~w bytes",
+                       [S#state.shard, byte_size(Frame)]),
+            S
+    end.
+
+route({Pid, Ref}, Body, S) when is_pid(Pid) ->
+    reply(Ref, Body),
+    S;
+route({Pid, Ref, {armed, Id, Handle}}, Body, S) when is_pid(Pid) ->
+    reply(Ref, Body),
+    S#state{armed = maps:put({Id, Handle}, Pid, S#state.armed)};
+route({select, Pid, Id, Handle}, _, #state{port = Port} = S) ->
+    Pid ! {'$socket', socket(Port, Id), select, Handle},
+    S#state{armed = maps:remove({Id, Handle}, S#state.armed)};
+route({abort, Pid, Id, Handle, Reason}, _, #state{port = Port} = S) ->
+    Pid ! {'$socket', socket(Port, Id), abort, {Handle, Reason}},
+    S#state{armed = maps:remove({Id, Handle}, S#state.armed)};
+route({disarmed, _Pid, Id, Handle}, _, S) ->
+    S#state{armed = maps:remove({Id, Handle}, S#state.armed)};
+route({watch, Pid}, _, #state{watched = W} = S) when is_pid(Pid) ->
+    case W of
+        #{Pid := _} ->
+            S;
+        #{} when node(Pid) =:= node() ->
+            case is_process_alive(Pid) of
+                true ->
+                    S#state{watched = W#{Pid => erlang:monitor(process, Pid)}};
+                false ->
+                    %% Already dead (a socket given to a dead pid): say so
+                    %% before the reply that follows reaches its caller, as
+                    %% OTP's socket is closed by the time setopt returns.
+                    command(pid_down(Pid), S)
+            end;
+        #{} ->
+            S#state{watched = W#{Pid => erlang:monitor(process, Pid)}}
+    end;
+route({unwatch, Pid}, _, #state{watched = W} = S) ->
+    case maps:take(Pid, W) of
+        {MRef, W1} ->
+            erlang:demonitor(MRef, [flush]),
+            S#state{watched = W1};
+        error ->
+            S
+    end;
+route({log, Level, Text}, _, S) ->
+    logger:log(log_level(Level), "sockportd shard ~w: ~ts",
+               [S#state.shard, Text]),
+    S;
+route(Route, _, S) ->
+    ?LOG_WARNING("sockportd shard ~w: unknown route ~0P",
+                 [S#state.shard, Route, 20]),
+    S.
+
+%% The caller's reference is an alias of its monitor on the port: once the
+%% caller stops waiting (its call returned, or the daemon died) a late
+%% reply is dropped instead of landing in its mailbox.
+reply(Ref, Body) when is_reference(Ref) ->
+    erlang:send(Ref, {Ref, Body});
+reply(_, _) ->
+    ok.
+
+log_level(Level) when Level =:= error; Level =:= warning; Level =:= info ->
+    Level;
+log_level(_) ->
+    notice.
+
+socket(Port, Id) ->
+    {'$socket', {sockport, Port, Id}}.
+
+pid_down(Pid) ->
+    term_to_binary({?SP_OP_PID_DOWN, Pid, make_ref(), 0}).
+
+%% The router must never be suspended by a busy port: write with
+%% nosuspend and keep what did not go for a timer to retry.
+command(Cmd, #state{backlog = []} = S) ->
+    case write(Cmd, S) of
+        true ->
+            S;
+        false ->
+            _ = erlang:start_timer(?BUSY_RETRY_MS, self(), backlog),
+            S#state{backlog = [Cmd]}
+    end;
+command(Cmd, #state{backlog = Backlog} = S) ->
+    S#state{backlog = Backlog ++ [Cmd]}.
+
+flush_backlog(#state{backlog = []} = S) ->
+    S;
+flush_backlog(#state{backlog = [Cmd | Rest]} = S) ->
+    case write(Cmd, S) of
+        true ->
+            flush_backlog(S#state{backlog = Rest});
+        false ->
+            _ = erlang:start_timer(?BUSY_RETRY_MS, self(), backlog),
+            S
+    end.
+
+write(_Cmd, #state{status = Status}) when Status =/= up ->
+    %% The daemon is gone; it forgot the pid with everything else.
+    true;
+write(Cmd, #state{port = Port}) ->
+    try
+        erlang:port_command(Port, Cmd, [nosuspend])
+    catch
+        error:badarg -> true
+    end.
