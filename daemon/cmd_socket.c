@@ -187,6 +187,15 @@ int sp_cmd_cancel(struct sp_daemon *d, struct sp_cmd *c)
     return 0;
 }
 
+int sp_cmd_monitor(struct sp_daemon *d, struct sp_cmd *c)
+{
+    if (sp_dec_end(&c->dec) != 0)
+        return -1;
+    c->sock->monitored = true;
+    sp_reply_ok(d, c->pid, c->ref);
+    return 0;
+}
+
 static void pid_down_one(struct sp_daemon *d, struct sp_sock *s, void *arg)
 {
     struct sp_pid *p = arg;

@@ -160,6 +160,7 @@ struct sp_sock {
     bool connecting;    /* a non-blocking connect is in progress */
     bool listening;
     bool stalled;       /* reads paused by output back-pressure */
+    bool monitored;     /* the router wants to hear of its close */
 };
 
 struct sp_sock_table {
@@ -226,6 +227,8 @@ void sp_event_abort(struct sp_daemon *d, const struct sp_op *op,
                     const char *reason);
 void sp_event_disarmed(struct sp_daemon *d, const struct sp_op *op);
 void sp_event_watch(struct sp_daemon *d, const struct sp_pid *p, bool watch);
+/* {closed, Id}: a monitored socket is gone. */
+void sp_event_closed(struct sp_daemon *d, uint64_t id);
 void sp_log(struct sp_daemon *d, const char *level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Writes what it can of the output now; arms EV_WRITE for the rest. */
@@ -260,6 +263,7 @@ int sp_cmd_peername(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_getopt(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_setopt(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_cancel(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_monitor(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_connect(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_connect_finish(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_accept(struct sp_daemon *d, struct sp_cmd *c);

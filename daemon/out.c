@@ -179,6 +179,18 @@ void sp_event_watch(struct sp_daemon *d, const struct sp_pid *p, bool watch)
     sp_emit(d, &e, NULL, 0);
 }
 
+void sp_event_closed(struct sp_daemon *d, uint64_t id)
+{
+    char buf[64];
+    struct sp_enc e;
+    sp_enc_init(&e, buf, sizeof buf);
+    sp_enc_version(&e);
+    sp_enc_tuple(&e, 2);
+    sp_enc_atom(&e, "closed");
+    sp_enc_u64(&e, id);
+    sp_emit(d, &e, NULL, 0);
+}
+
 void sp_log(struct sp_daemon *d, const char *level, const char *fmt, ...)
 {
     char text[512];

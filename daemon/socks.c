@@ -137,6 +137,8 @@ void sp_sock_set_owner(struct sp_daemon *d, struct sp_sock *s,
 void sp_sock_close(struct sp_daemon *d, struct sp_sock *s)
 {
     sp_queue_flush(d, s, "closed");
+    if (s->monitored)
+        sp_event_closed(d, s->id);
     struct sp_sock_table *t = &d->socks;
     struct sp_sock **pp = &t->slots[slot_of(t->nslots, s->id)];
     while (*pp != s)

@@ -23,6 +23,8 @@
 -export([bind/2]).
 %% cancel
 -export([cancel/2]).
+%% cancel_monitor
+-export([cancel_monitor/1]).
 %% close
 -export([close/1]).
 %% connect
@@ -34,6 +36,8 @@
 %% listen
 -export([listen/1]).
 -export([listen/2]).
+%% monitor
+-export([monitor/1]).
 %% open
 -export([open/2]).
 -export([open/3]).
@@ -353,6 +357,23 @@ cancel(?socket(Port, Id) = Socket,
 cancel(Socket, SelectInfo) ->
     erlang:error(badarg, [Socket, SelectInfo]).
 
+%% ===========================================================================
+%% cancel_monitor - cancel a socket monitor
+
+%% Turns off a monitor made by monitor/1; true if it was found (no 'DOWN'
+%% will come), false if not (its 'DOWN' may be in the mailbox already).
+-spec cancel_monitor(MRef) -> boolean() when
+      MRef :: reference().
+cancel_monitor(MRef) when is_reference(MRef) ->
+    case sockport_port:cancel_monitor(MRef, self()) of
+        {error, not_owner} ->
+            erlang:error(badarg, [MRef]);
+        Found ->
+            Found
+    end;
+cancel_monitor(MRef) ->
+    erlang:error(badarg, [MRef]).
+
 %% The daemon's queue an operation of each select tag waits in.
 cancel_kind(accept) -> accept;
 cancel_kind(connect) -> connect;
@@ -505,6 +526,18 @@ listen(?socket(Port, Id), Backlog)
     simple(sockport_cmd:request(Port, ?SP_OP_LISTEN, Id, [Backlog]));
 listen(Socket, Backlog) ->
     erlang:error(badarg, [Socket, Backlog]).
+
+%% ===========================================================================
+%% monitor - monitor a socket
+
+%% Starts monitoring Socket: when it closes (or its daemon dies) the caller
+%% gets {'DOWN', MRef, socket, Socket, closed}; at once if it is closed.
+-spec monitor(Socket) -> reference() when
+      Socket :: socket().
+monitor(?socket(Port, Id)) when ?IS_SOCKET(Port, Id) ->
+    sockport_port:monitor(Port, Id, self());
+monitor(Socket) ->
+    erlang:error(badarg, [Socket]).
 
 %% ===========================================================================
 %% open - create an endpoint for communication

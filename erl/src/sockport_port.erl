@@ -24,6 +24,8 @@
 -export([shards/0]).
 -export([set_shards/1]).
 -export([os_pid/1]).
+-export([monitor/3]).
+-export([cancel_monitor/2]).
 
 %% gen_server
 -export([init/1]).
@@ -55,6 +57,9 @@
           watched = #{} :: #{pid() => reference()},
           %% {Id, Handle} => Pid, for every armed select
           armed = #{} :: #{{pos_integer(), term()} => pid()},
+          %% socket monitors: MRef => {Pid, Id}, and Id => [MRef]
+          monitors = #{} :: #{reference() => {pid(), pos_integer()}},
+          monitored = #{} :: #{pos_integer() => [reference()]},
           %% commands the router could not write to a busy port yet
           backlog = [] :: [binary()]
          }).
@@ -96,6 +101,41 @@ set_shards(N) ->
 os_pid(Shard) ->
     gen_server:call(name(Shard), os_pid).
 
+%% A socket monitor (socket:monitor/1) for Pid on socket Id of the daemon
+%% behind Port: {'DOWN', MRef, socket, Socket, closed} reaches Pid when the
+%% socket closes or the daemon dies.
+-spec monitor(port(), pos_integer(), pid()) -> reference().
+monitor(Port, Id, Pid) ->
+    case erlang:port_info(Port, connected) of
+        {connected, Router} ->
+            try gen_server:call(Router, {monitor, Port, Id, Pid}, infinity)
+            catch exit:_ -> down_now(Pid, Port, Id)
+            end;
+        undefined ->
+            down_now(Pid, Port, Id)
+    end.
+
+%% true if this caller's monitor was found and removed; {error, not_owner}
+%% for another process's monitor.
+-spec cancel_monitor(reference(), pid()) -> boolean() | {error, not_owner}.
+cancel_monitor(MRef, Pid) ->
+    cancel_monitor(MRef, Pid, shards() - 1).
+
+cancel_monitor(_MRef, _Pid, -1) ->
+    false;
+cancel_monitor(MRef, Pid, Shard) ->
+    case catch gen_server:call(name(Shard), {cancel_monitor, MRef, Pid},
+                               infinity) of
+        false -> cancel_monitor(MRef, Pid, Shard - 1);
+        {'EXIT', _} -> cancel_monitor(MRef, Pid, Shard - 1);
+        Found -> Found
+    end.
+
+down_now(Pid, Port, Id) ->
+    MRef = make_ref(),
+    Pid ! {'DOWN', MRef, socket, socket(Port, Id), closed},
+    MRef.
+
 %% ===========================================================================
 %% gen_server
 
@@ -126,6 +166,20 @@ handle_call(os_pid, _From, #state{status = up, os_pid = OsPid} = S) ->
     {reply, OsPid, S};
 handle_call(os_pid, _From, S) ->
     {reply, undefined, S};
+handle_call({monitor, Port, Id, Pid}, _From, #state{port = Port} = S) ->
+    %% The daemon's answer comes back to this alias: ok, or closed if the
+    %% socket is already gone.
+    MRef = alias([explicit_unalias]),
+    S1 = command(term_to_binary({?SP_OP_MONITOR, self(), MRef, Id}), S),
+    {reply, MRef, add_monitor(MRef, Pid, Id, S1)};
+handle_call({monitor, Port, Id, Pid}, _From, S) ->
+    {reply, down_now(Pid, Port, Id), S};
+handle_call({cancel_monitor, MRef, Pid}, _From, S) ->
+    case S#state.monitors of
+        #{MRef := {Pid, _}} -> {reply, true, drop_monitor(MRef, S)};
+        #{MRef := _} -> {reply, {error, not_owner}, S};
+        #{} -> {reply, false, S}
+    end;
 handle_call(_Request, _From, S) ->
     {reply, {error, badarg}, S}.
 
@@ -144,6 +198,13 @@ handle_info({Port, {data, Frame}},
         {error, Reason} ->
             close_port(S),
             {noreply, daemon_down(Reason, S)}
+    end;
+handle_info({MRef, Body}, S) when is_reference(MRef), is_binary(Body) ->
+    %% The daemon's answer to a MONITOR command of ours.
+    unalias(MRef),
+    case {binary_to_term(Body), S#state.monitors} of
+        {{error, closed}, #{MRef := {_, Id}}} -> {noreply, fire_monitors(Id, S)};
+        _ -> {noreply, S}
     end;
 handle_info({Port, {exit_status, Status}}, #state{port = Port} = S) ->
     {noreply, daemon_down({exit_status, Status}, S)};
@@ -267,6 +328,9 @@ daemon_down(Reason, #state{shard = Shard, port = Port} = S) ->
       end, S#state.armed),
     maps:foreach(fun (_Pid, MRef) -> erlang:demonitor(MRef, [flush]) end,
                  S#state.watched),
+    maps:foreach(fun (MRef, {Pid, Id}) ->
+                         Pid ! {'DOWN', MRef, socket, socket(Port, Id), closed}
+                 end, S#state.monitors),
     cancel_timer(S#state.timer),
     Now = erlang:monotonic_time(millisecond),
     Fast = case S#state.started_at of
@@ -284,6 +348,7 @@ daemon_down(Reason, #state{shard = Shard, port = Port} = S) ->
     TRef = erlang:start_timer(Backoff, self(), restart),
     S#state{port = undefined, status = down, os_pid = undefined,
             watched = #{}, armed = #{}, backlog = [],
+            monitors = #{}, monitored = #{},
             fast_deaths = FastDeaths + 1, timer = TRef}.
 
 backoff(0) ->
@@ -368,6 +433,8 @@ route({unwatch, Pid}, _, #state{watched = W} = S) ->
         error ->
             S
     end;
+route({closed, Id}, _, S) ->
+    fire_monitors(Id, S);
 route({log, Level, Text}, _, S) ->
     logger:log(log_level(Level), "sockportd shard ~w: ~ts",
                [S#state.shard, Text]),
@@ -384,6 +451,35 @@ reply(Ref, Body) when is_reference(Ref) ->
     erlang:send(Ref, {Ref, Body});
 reply(_, _) ->
     ok.
+
+add_monitor(MRef, Pid, Id, S) ->
+    S#state{monitors = maps:put(MRef, {Pid, Id}, S#state.monitors),
+            monitored = maps:update_with(Id, fun (L) -> [MRef | L] end,
+                                         [MRef], S#state.monitored)}.
+
+drop_monitor(MRef, S) ->
+    {{_, Id}, Monitors} = maps:take(MRef, S#state.monitors),
+    Monitored = case maps:get(Id, S#state.monitored) -- [MRef] of
+                    [] -> maps:remove(Id, S#state.monitored);
+                    L -> maps:put(Id, L, S#state.monitored)
+                end,
+    S#state{monitors = Monitors, monitored = Monitored}.
+
+%% Every monitor of socket Id gets its 'DOWN'.
+fire_monitors(Id, #state{port = Port} = S) ->
+    case maps:take(Id, S#state.monitored) of
+        {MRefs, Monitored} ->
+            Monitors = lists:foldl(
+                         fun (MRef, M) ->
+                                 {{Pid, _}, M1} = maps:take(MRef, M),
+                                 Pid ! {'DOWN', MRef, socket,
+                                        socket(Port, Id), closed},
+                                 M1
+                         end, S#state.monitors, MRefs),
+            S#state{monitors = Monitors, monitored = Monitored};
+        error ->
+            S
+    end.
 
 log_level(Level) when Level =:= error; Level =:= warning; Level =:= info ->
     Level;
