@@ -33,7 +33,8 @@ const struct sp_opclass *sp_opclass_of(enum sp_opkind kind)
 
 static struct sp_raw keep(char **at, struct sp_raw r)
 {
-    memcpy(*at, r.p, (size_t)r.len);
+    if (r.len > 0) /* an absent handle has no bytes, and no pointer */
+        memcpy(*at, r.p, (size_t)r.len);
     struct sp_raw out = {.p = *at, .len = r.len};
     *at += r.len;
     return out;
