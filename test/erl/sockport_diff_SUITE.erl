@@ -62,6 +62,7 @@
 -export([waiters_fifo_nowait/1, waiters_fifo_nowait/2]).
 -export([readme_example/1, readme_example/2]).
 -export([seed_accept_replaced_nowait_aborts/1]).
+-export([seed_timed_out_head_serves_next/1]).
 
 -import(sockport_test_lib, [doc/1, x/1, wait_blocked/1, msgs/1]).
 
@@ -102,7 +103,7 @@ diff_cases() ->
      readme_example].
 
 seed_cases() ->
-    [seed_accept_replaced_nowait_aborts].
+    [seed_accept_replaced_nowait_aborts, seed_timed_out_head_serves_next].
 
 -spec init_per_group(atom(), list()) -> list() | {skip, string()}.
 init_per_group(socket, Config) ->
@@ -1262,3 +1263,23 @@ seed_accept_replace(M, X) ->
     C2 = open(M, inet, stream),
     ok = M:connect(C2, LA),
     rec(no_active_accept, msgs(300)).
+
+seed_timed_out_head_serves_next(Config) ->
+    doc("Ensure that when a timed recv at the head of the queue times out, the nowait waiter behind it gets its select message and then the data, as the seed's cancel/2 describes."),
+    Mod = proplists:get_value(mod, Config),
+    [{queued, {select, {select_info, recv, {ref, 1}}}},
+     {head, {error, timeout}},
+     {next_selected, {'$socket', {socket, 1}, select, {ref, 1}}},
+     {next_recv, {ok, <<"data">>}}] = run(fun seed_timed_out_head/2, Mod),
+    ok.
+
+seed_timed_out_head(M, X) ->
+    {_L, C, A} = pair(M, inet, X),
+    Self = self(),
+    Head = spawn(fun () -> Self ! {head, M:recv(A, 0, 300)} end),
+    wait_blocked(Head),
+    rec(queued, M:recv(A, 0, nowait)),
+    rec(head, receive {head, R} -> R after ?LONG -> no_answer end),
+    rec(next_selected, msg(?LONG)),
+    ok = M:send(C, <<"data">>),
+    rec(next_recv, M:recv(A, 0, ?LONG)).
