@@ -33,11 +33,9 @@ static void start_op(struct sp_daemon *d, struct sp_cmd *c,
                      enum sp_opkind kind, const struct sp_mode *mode,
                      const struct sp_addr *to)
 {
-    struct sp_op *op = sp_op_new(c->sock, kind, c, mode);
-    if (!op) {
-        sp_reply_errno(d, c->pid, c->ref, ENOMEM);
+    struct sp_op *op = sp_op_begin(d, c, kind, mode);
+    if (!op)
         return;
-    }
     if (to)
         op->to = *to;
     sp_op_submit(d, op, mode);
@@ -142,14 +140,7 @@ enum sp_res sp_accept_attempt(struct sp_daemon *d, struct sp_op *op)
         sp_reply_errno(d, op->pidraw, op->ref, ENOMEM);
         return SP_DONE;
     }
-    char buf[SP_HDR_BUF];
-    struct sp_enc e;
-    sp_enc_init(&e, buf, sizeof buf);
-    sp_route_reply(&e, op->pidraw, op->ref);
-    sp_enc_tuple(&e, 2);
-    sp_enc_atom(&e, "ok");
-    sp_enc_u64(&e, n->id);
-    sp_emit(d, &e, NULL, 0);
+    sp_reply_ok_id(d, op->pidraw, op->ref, n->id);
     return SP_DONE;
 }
 

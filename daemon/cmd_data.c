@@ -98,11 +98,9 @@ static int start_send(struct sp_daemon *d, struct sp_cmd *c,
         return -1;
     const char *data;
     size_t len = sp_dec_rest(&c->dec, &data);
-    struct sp_op *op = sp_op_new(c->sock, kind, c, &mode);
-    if (!op) {
-        sp_reply_errno(d, c->pid, c->ref, ENOMEM);
+    struct sp_op *op = sp_op_begin(d, c, kind, &mode);
+    if (!op)
         return 0;
-    }
     if (kind == SP_K_SENDTO)
         op->to = to;
     op->flags = (int)flags;
@@ -257,11 +255,9 @@ static int start_recv(struct sp_daemon *d, struct sp_cmd *c,
         sp_dec_range(&c->dec, 0, 0x7fffffffL, &flags) != 0 ||
         sp_dec_mode(&c->dec, &mode) != 0 || sp_dec_end(&c->dec) != 0)
         return -1;
-    struct sp_op *op = sp_op_new(c->sock, kind, c, &mode);
-    if (!op) {
-        sp_reply_errno(d, c->pid, c->ref, ENOMEM);
+    struct sp_op *op = sp_op_begin(d, c, kind, &mode);
+    if (!op)
         return 0;
-    }
     op->length = (size_t)length;
     op->flags = (int)flags;
     sp_op_submit(d, op, &mode);

@@ -67,14 +67,7 @@ int sp_cmd_open(struct sp_daemon *d, struct sp_cmd *c)
         sp_reply_errno(d, c->pid, c->ref, ENOMEM);
         return 0;
     }
-    char buf[SP_HDR_BUF];
-    struct sp_enc e;
-    sp_enc_init(&e, buf, sizeof buf);
-    sp_route_reply(&e, c->pid, c->ref);
-    sp_enc_tuple(&e, 2);
-    sp_enc_atom(&e, "ok");
-    sp_enc_u64(&e, s->id);
-    sp_emit(d, &e, NULL, 0);
+    sp_reply_ok_id(d, c->pid, c->ref, s->id);
     return 0;
 }
 

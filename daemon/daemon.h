@@ -126,6 +126,9 @@ struct sp_opclass {
 /* A call of `kind` on s; NULL when out of memory. */
 struct sp_op *sp_op_new(struct sp_sock *s, enum sp_opkind kind,
                         const struct sp_cmd *c, const struct sp_mode *mode);
+/* sp_op_new for command c on its socket, answering enomem when it fails. */
+struct sp_op *sp_op_begin(struct sp_daemon *d, const struct sp_cmd *c,
+                          enum sp_opkind kind, const struct sp_mode *mode);
 void sp_op_free(struct sp_daemon *d, struct sp_op *op);
 /* Runs a new call through its socket's queue with the given mode. */
 void sp_op_submit(struct sp_daemon *d, struct sp_op *op,
@@ -215,6 +218,9 @@ void sp_emit(struct sp_daemon *d, const struct sp_enc *e, const void *tail,
 void sp_emit_owned(struct sp_daemon *d, const struct sp_enc *e, void *tail,
                    size_t n);
 void sp_reply_ok(struct sp_daemon *d, struct sp_raw pid, struct sp_raw ref);
+/* {ok, Id} for a new socket */
+void sp_reply_ok_id(struct sp_daemon *d, struct sp_raw pid, struct sp_raw ref,
+                    uint64_t id);
 void sp_reply_atom_error(struct sp_daemon *d, struct sp_raw pid,
                          struct sp_raw ref, const char *reason);
 void sp_reply_errno(struct sp_daemon *d, struct sp_raw pid, struct sp_raw ref,

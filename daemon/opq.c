@@ -6,6 +6,7 @@
  * Waiters behind the head are not tried before their turn. Parking,
  * readiness, deadlines, cancel, caller death and close all go through the
  * few functions here. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,15 @@ struct sp_op *sp_op_new(struct sp_sock *s, enum sp_opkind kind,
     op->sock = s;
     op->kind = kind;
     op->armed = handle.len > 0;
+    return op;
+}
+
+struct sp_op *sp_op_begin(struct sp_daemon *d, const struct sp_cmd *c,
+                          enum sp_opkind kind, const struct sp_mode *mode)
+{
+    struct sp_op *op = sp_op_new(c->sock, kind, c, mode);
+    if (!op)
+        sp_reply_errno(d, c->pid, c->ref, ENOMEM);
     return op;
 }
 

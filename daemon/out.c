@@ -97,6 +97,19 @@ void sp_reply_ok(struct sp_daemon *d, struct sp_raw pid, struct sp_raw ref)
     sp_emit(d, &e, NULL, 0);
 }
 
+void sp_reply_ok_id(struct sp_daemon *d, struct sp_raw pid, struct sp_raw ref,
+                    uint64_t id)
+{
+    char buf[SP_HDR_BUF];
+    struct sp_enc e;
+    sp_enc_init(&e, buf, sizeof buf);
+    sp_route_reply(&e, pid, ref);
+    sp_enc_tuple(&e, 2);
+    sp_enc_atom(&e, "ok");
+    sp_enc_u64(&e, id);
+    sp_emit(d, &e, NULL, 0);
+}
+
 void sp_reply_atom_error(struct sp_daemon *d, struct sp_raw pid,
                          struct sp_raw ref, const char *reason)
 {
