@@ -137,8 +137,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Queues op (at the head or the tail) and answers or times it as its mode
- * says; on failure answers enomem. */
-static void park(struct sp_daemon *d, struct sp_op *op,
+ * says; on failure answers enomem and frees op. True if op was queued. */
+static bool park(struct sp_daemon *d, struct sp_op *op,
                  const struct sp_mode *mode, bool at_head)
 {
     struct sp_sock *s = op->sock;
@@ -162,10 +162,11 @@ static void park(struct sp_daemon *d, struct sp_op *op,
         classes[op->kind].armed(d, op);
     if (at_head)
         sp_sock_want(d, s, q, true);
-    return;
+    return true;
 nomem:
     classes[op->kind].fail(d, op, "enomem");
     sp_op_free(d, op);
+    return false;
 }
 
 /* The op is at the front: try it now, then park it if it must wait. */
@@ -205,6 +206,9 @@ void sp_op_submit(struct sp_daemon *d, struct sp_op *op,
             sp_event_abort(d, head, "cancelled");
         else
             sp_event_disarmed(d, head);
+        /* Keep the caller counted across the swap: no unwatch/watch. */
+        op->pid = head->pid;
+        head->pid = NULL;
         dequeue(head);
         sp_op_free(d, head);
         try_first(d, op, mode);
@@ -225,8 +229,7 @@ void sp_op_submit(struct sp_daemon *d, struct sp_op *op,
         sp_op_free(d, op);
         return;
     }
-    park(d, op, mode, false);
-    if (old && op->queued) {
+    if (park(d, op, mode, false) && old) {
         /* move op to where old stood */
         TAILQ_REMOVE(&s->q[q], op, link);
         TAILQ_INSERT_BEFORE(old, op, link);
