@@ -219,8 +219,10 @@ enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op)
         }
         op->buf_len += (size_t)n;
         /* A datagram, or "what is there" (one read, at most rcvbuf, as
-         * OTP's), or all of Length. */
-        if (!stream || !op->length || op->buf_len >= op->length)
+         * OTP's), or all of Length. A peek reads the same bytes again on
+         * every call, so it takes what one read gives. */
+        if (!stream || !op->length || op->buf_len >= op->length ||
+            (op->flags & MSG_PEEK))
             break;
     }
     reply_data(d, op, "ok", NULL, NULL);

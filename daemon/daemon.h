@@ -20,6 +20,7 @@
 #define SP_RAW_MAX 512      /* ETF bytes of a pid, ref or handle we accept */
 #define SP_HDR_BUF 4096     /* room for the ETF part of one output frame */
 #define SP_RCVBUF_DEFAULT 8192
+#define SP_CTRLBUF_DEFAULT 1024 /* {otp, rcvctrlbuf | sndctrlbuf} */
 #define SP_OUT_HIGH (8u * 1024u * 1024u) /* stop reading sockets above */
 #define SP_OUT_LOW (1u * 1024u * 1024u)  /* and resume below */
 #define SP_RECV_MAX (64L * 1024 * 1024) /* largest recv Length in one call */
@@ -160,6 +161,11 @@ struct sp_sock {
     struct sp_opq q[SP_Q__MAX];
     unsigned nq[SP_Q__MAX];
     size_t rcvbuf;      /* {otp, rcvbuf}: bytes read for recv(S, 0) */
+    unsigned rcvbuf_n;  /* {otp, rcvbuf} {N, Size}: N (kept, not used) */
+    size_t rcvctrlbuf, sndctrlbuf; /* {otp, rcv|sndctrlbuf} (kept) */
+    bool debug, iow, use_registry; /* {otp, debug | iow | use_registry} */
+    char *meta;         /* {otp, meta}: the term's ETF bytes, or NULL */
+    int meta_len;
     bool connecting;    /* a non-blocking connect is in progress */
     bool listening;
     bool stalled;       /* reads paused by output back-pressure */
@@ -268,6 +274,22 @@ int sp_cmd_sockname(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_peername(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_getopt(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_setopt(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_getopt_native(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_setopt_native(struct sp_daemon *d, struct sp_cmd *c);
+
+/* ---- option values (optval.c) ------------------------------------------ */
+
+#define SP_OPTVAL_MAX 1024 /* bytes of one option value the codecs handle */
+
+/* The wire value of an option of type t (PROTOCOL.md) into buf; -1 if
+ * malformed. */
+int sp_optval_decode(struct sp_dec *dec, int type, void *buf, size_t cap,
+                     socklen_t *len);
+/* The bytes getsockopt should be offered for type t (size: the row's). */
+socklen_t sp_optval_getsize(int type, int size);
+/* What getsockopt returned, as its wire value. */
+void sp_optval_encode(struct sp_enc *e, int type, const void *buf,
+                      socklen_t len);
 int sp_cmd_cancel(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_monitor(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_connect(struct sp_daemon *d, struct sp_cmd *c);

@@ -29,6 +29,8 @@ static const struct sp_cmd_row rows[] = {
     {SP_OP_PEERNAME, 0, true, sp_cmd_peername},
     {SP_OP_GETOPT, 2, true, sp_cmd_getopt},
     {SP_OP_SETOPT, 3, true, sp_cmd_setopt},
+    {SP_OP_GETOPT_NATIVE, 3, true, sp_cmd_getopt_native},
+    {SP_OP_SETOPT_NATIVE, 3, true, sp_cmd_setopt_native},
     {SP_OP_CONNECT, 2, true, sp_cmd_connect},
     {SP_OP_CONNECT_FINISH, 0, true, sp_cmd_connect_finish},
     {SP_OP_ACCEPT, 1, true, sp_cmd_accept},

@@ -86,6 +86,14 @@ static bool same_pid(const struct sp_op *a, struct sp_raw pid)
            memcmp(a->pidraw.p, pid.p, (size_t)pid.len) == 0;
 }
 
+/* An armed call ends without a select or abort: the router forgets it.
+ * One that was signalled already ended for the router with its select. */
+static void end_armed(struct sp_daemon *d, const struct sp_op *op)
+{
+    if (op->armed && !op->signalled)
+        sp_event_disarmed(d, op);
+}
+
 static void dequeue(struct sp_op *op)
 {
     struct sp_sock *s = op->sock;
@@ -198,14 +206,15 @@ void sp_op_submit(struct sp_daemon *d, struct sp_op *op,
     enum sp_queue q = classes[op->kind].queue;
     struct sp_op *head = TAILQ_FIRST(&s->q[q]);
 
-    if (head && head->armed && same_pid(head, op->pidraw)) {
+    if (head && head->armed && head->kind == op->kind &&
+        same_pid(head, op->pidraw)) {
         /* The caller's own nowait call holds the queue: this call takes
          * its place. A select not yet signalled is aborted for accept, as
          * the seed documents; otherwise it just ends. */
         if (q == SP_Q_ACCEPT && !head->signalled)
             sp_event_abort(d, head, "cancelled");
         else
-            sp_event_disarmed(d, head);
+            end_armed(d, head);
         /* Keep the caller counted across the swap: no unwatch/watch. */
         op->pid = head->pid;
         head->pid = NULL;
@@ -222,20 +231,28 @@ void sp_op_submit(struct sp_daemon *d, struct sp_op *op,
      * caller further back is replaced where it stands. */
     struct sp_op *old;
     TAILQ_FOREACH(old, &s->q[q], link)
-        if (old->armed && same_pid(old, op->pidraw))
+        if (old->armed && old->kind == op->kind && same_pid(old, op->pidraw))
             break;
     if (mode->kind == SP_WAIT_MS && mode->ms == 0) {
         classes[op->kind].zero(d, op);
         sp_op_free(d, op);
         return;
     }
-    if (park(d, op, mode, false) && old) {
-        /* move op to where old stood */
-        TAILQ_REMOVE(&s->q[q], op, link);
-        TAILQ_INSERT_BEFORE(old, op, link);
-        sp_event_disarmed(d, old);
+    struct sp_op *mark = NULL;
+    if (old) {
+        /* The old call ends before the new one is armed, so the router
+         * never forgets a select that is still armed (even for a reused
+         * handle). The new call takes the old one's place in line. */
+        end_armed(d, old);
+        op->pid = old->pid;
+        old->pid = NULL;
+        mark = TAILQ_NEXT(old, link);
         dequeue(old);
         sp_op_free(d, old);
+    }
+    if (park(d, op, mode, false) && mark) {
+        TAILQ_REMOVE(&s->q[q], op, link);
+        TAILQ_INSERT_BEFORE(mark, op, link);
     }
 }
 
@@ -283,7 +300,7 @@ int sp_queue_cancel(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
     if (!op)
         return -1;
     bool was_head = TAILQ_FIRST(&s->q[q]) == op;
-    sp_event_disarmed(d, op);
+    end_armed(d, op);
     dequeue(op);
     sp_op_free(d, op);
     if (was_head)
@@ -301,6 +318,7 @@ void sp_queue_drop_pid(struct sp_daemon *d, struct sp_sock *s,
             struct sp_op *next = TAILQ_NEXT(op, link);
             if (op->pid == p) {
                 head_gone |= TAILQ_FIRST(&s->q[q]) == op;
+                end_armed(d, op); /* every armed select ends in one event */
                 dequeue(op);
                 sp_op_free(d, op);
             }

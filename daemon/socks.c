@@ -73,6 +73,10 @@ struct sp_sock *sp_sock_add(struct sp_daemon *d, int fd, int domain, int type,
     s->type = type;
     s->protocol = protocol;
     s->rcvbuf = SP_RCVBUF_DEFAULT;
+    s->rcvbuf_n = 1;
+    s->rcvctrlbuf = SP_CTRLBUF_DEFAULT;
+    s->sndctrlbuf = SP_CTRLBUF_DEFAULT;
+    s->use_registry = true;
     s->ev_read = event_new(d->base, fd, EV_READ | EV_PERSIST, on_readable, s);
     s->ev_write = event_new(d->base, fd, EV_WRITE | EV_PERSIST, on_writable, s);
     if (!s->ev_read || !s->ev_write) {
@@ -149,6 +153,7 @@ void sp_sock_close(struct sp_daemon *d, struct sp_sock *s)
     event_free(s->ev_write);
     close(s->fd);
     sp_pid_unref(d, s->owner);
+    free(s->meta);
     free(s);
 }
 

@@ -33,6 +33,8 @@
 -export([connect/3]).
 %% getopt
 -export([getopt/2]).
+-export([getopt/3]).
+-export([getopt_native/3]).
 %% listen
 -export([listen/1]).
 -export([listen/2]).
@@ -64,6 +66,15 @@
 -export([sendto/5]).
 %% setopt
 -export([setopt/3]).
+-export([setopt/4]).
+-export([setopt_native/3]).
+%% supports
+-export([supports/0]).
+-export([supports/1]).
+-export([supports/2]).
+-export([is_supported/1]).
+-export([is_supported/2]).
+-export([is_supported/3]).
 %% shutdown
 -export([shutdown/2]).
 %% sockname
@@ -496,15 +507,33 @@ connect(Socket, SockAddr, Timeout) ->
                       socket_option(),
       Reason :: posix() | invalid() | closed.
 getopt(?socket(Port, Id), SocketOption) when ?IS_SOCKET(Port, Id) ->
-    case sockport_opt:check(SocketOption) of
-        invalid ->
-            {error, {invalid, {socket_option, SocketOption}}};
-        {Level, Opt} ->
-            case sockport_cmd:request(Port, ?SP_OP_GETOPT, Id, [Level, Opt]) of
-                {ok, _} = Ok -> Ok;
-                {error, _} = Error -> Error
-            end
-    end.
+    sockport_opt:getopt(Port, Id, SocketOption).
+
+%% Backwards compatibility: getopt(S, Level, Opt) and the native
+%% getopt(S, Level, {NativeOpt, ValueSpec}).
+-spec getopt(Socket, Level, Opt) ->
+          {ok, Value :: term()} | {error, Reason} when
+      Socket :: socket(),
+      Level :: atom() | integer(),
+      Opt :: atom() | {integer(), term()},
+      Reason :: posix() | invalid() | closed.
+getopt(Socket, Level, {NativeOpt, ValueSpec}) when is_integer(NativeOpt) ->
+    getopt_native(Socket, {Level, NativeOpt}, ValueSpec);
+getopt(Socket, Level, Opt) ->
+    getopt(Socket, {Level, Opt}).
+
+%% Reads an option given by its C level and name (or a table option),
+%% as an integer, a boolean or the bytes of a buffer of the given size.
+-spec getopt_native(Socket, SocketOption, ValueSpec) ->
+          {ok, Value :: term()} | {error, Reason} when
+      Socket :: socket(),
+      SocketOption :: socket_option() |
+                      {Level :: level() | integer(), NativeOpt :: integer()},
+      ValueSpec :: integer | boolean | non_neg_integer() | binary(),
+      Reason :: posix() | invalid() | closed.
+getopt_native(?socket(Port, Id), SocketOption, ValueSpec)
+  when ?IS_SOCKET(Port, Id) ->
+    sockport_opt:getopt_native(Port, Id, SocketOption, ValueSpec).
 
 %% ===========================================================================
 %% listen - listen for connections on a socket
@@ -1113,25 +1142,69 @@ sendto_cont(Port, Id, Bin, Cont, Timeout) ->
       Value :: term(),
       Reason :: posix() | invalid() | closed.
 setopt(?socket(Port, Id), SocketOption, Value) when ?IS_SOCKET(Port, Id) ->
-    case sockport_opt:check(SocketOption) of
-        invalid ->
-            {error, {invalid, {socket_option, SocketOption}}};
-        {Level, Opt} ->
-            case sockport_opt:check_value(Level, Opt, Value) of
-                valid ->
-                    setopt_result(
-                      sockport_cmd:request(Port, ?SP_OP_SETOPT, Id,
-                                           [Level, Opt, Value]));
-                invalid ->
-                    {error, {invalid, {socket_option, SocketOption, Value}}}
-            end
-    end;
+    sockport_opt:setopt(Port, Id, SocketOption, Value);
 setopt(Socket, SocketOption, Value) ->
     erlang:error(badarg, [Socket, SocketOption, Value]).
 
-setopt_result(ok) -> ok;
-setopt_result({error, not_owner}) -> {error, {invalid, not_owner}};
-setopt_result({error, _} = Error) -> Error.
+%% Backwards compatibility: setopt(S, Level, Opt, Value), native when Opt
+%% is an integer and Value a binary.
+-spec setopt(Socket, Level, Opt, Value) -> ok | {error, Reason} when
+      Socket :: socket(),
+      Level :: atom() | integer(),
+      Opt :: atom() | integer(),
+      Value :: term(),
+      Reason :: posix() | invalid() | closed.
+setopt(Socket, Level, Opt, Value) when is_integer(Opt), is_binary(Value) ->
+    setopt_native(Socket, {Level, Opt}, Value);
+setopt(Socket, Level, Opt, Value) ->
+    setopt(Socket, {Level, Opt}, Value).
+
+%% Sets an option given by its C level and name (or a table option) to an
+%% integer, a boolean or raw bytes.
+-spec setopt_native(Socket, SocketOption, Value) -> ok | {error, Reason} when
+      Socket :: socket(),
+      SocketOption :: socket_option() |
+                      {Level :: level() | integer(), NativeOpt :: integer()},
+      Value :: native_value(),
+      Reason :: posix() | invalid() | closed.
+setopt_native(?socket(Port, Id), SocketOption, Value)
+  when ?IS_SOCKET(Port, Id) ->
+    sockport_opt:setopt_native(Port, Id, SocketOption, Value);
+setopt_native(Socket, SocketOption, Value) ->
+    erlang:error(badarg, [Socket, SocketOption, Value]).
+
+%% ===========================================================================
+%% supports - what the platform (this build of sockport) supports
+
+%% Everything supports/1 knows, and the platform flags.
+-spec supports() -> [{Key1 :: term(), boolean() | [{term(), term()}]}].
+supports() ->
+    sockport_supports:supports().
+
+%% One table: options, msg_flags, protocols, ioctl_requests, ioctl_flags.
+-spec supports(Key1 :: term()) -> [{Key2 :: term(), term()}].
+supports(Key1) ->
+    sockport_supports:supports(Key1).
+
+%% The options of one level.
+-spec supports(Key1 :: term(), Key2 :: term()) -> [{term(), boolean()}].
+supports(Key1, Key2) ->
+    sockport_supports:supports(Key1, Key2).
+
+%% One platform flag (sctp, ipv6, local, netns, sendfile).
+-spec is_supported(Key1 :: term()) -> boolean().
+is_supported(Key1) ->
+    sockport_supports:is_supported(Key1).
+
+%% One entry of a table.
+-spec is_supported(Key1 :: term(), Key2 :: term()) -> boolean().
+is_supported(Key1, Key2) ->
+    sockport_supports:is_supported(Key1, Key2).
+
+%% Undocumented legacy form of is_supported(options, {Level, Opt}).
+-spec is_supported(options, Level :: atom(), Opt :: atom()) -> boolean().
+is_supported(options, Level, Opt) when is_atom(Level), is_atom(Opt) ->
+    is_supported(options, {Level, Opt}).
 
 %% ===========================================================================
 %% shutdown - shut down part of a full-duplex connection

@@ -234,8 +234,10 @@ handle_info(_Stale, S) ->
 
 -spec terminate(term(), #state{}) -> ok.
 terminate(_Reason, #state{shard = Shard} = S) ->
+    %% Stopping the router is the daemon's death too: tell everyone.
     persistent_term:erase({?MODULE, Shard}),
     close_port(S),
+    notify_closed(S),
     ok.
 
 %% ===========================================================================
@@ -320,17 +322,11 @@ hello(Frame, #state{port = Port, shard = Shard} = S) ->
 %% The daemon is gone (or never said hello): every armed select gets its
 %% abort, the socket monitors go, and a new daemon is started after a
 %% back-off. Callers waiting for a reply see the port's 'DOWN'.
-daemon_down(Reason, #state{shard = Shard, port = Port} = S) ->
+daemon_down(Reason, #state{shard = Shard} = S) ->
     persistent_term:put({?MODULE, Shard}, undefined),
-    maps:foreach(
-      fun ({Id, Handle}, Pid) ->
-              Pid ! {'$socket', socket(Port, Id), abort, {Handle, closed}}
-      end, S#state.armed),
+    notify_closed(S),
     maps:foreach(fun (_Pid, MRef) -> erlang:demonitor(MRef, [flush]) end,
                  S#state.watched),
-    maps:foreach(fun (MRef, {Pid, Id}) ->
-                         Pid ! {'DOWN', MRef, socket, socket(Port, Id), closed}
-                 end, S#state.monitors),
     cancel_timer(S#state.timer),
     Now = erlang:monotonic_time(millisecond),
     Fast = case S#state.started_at of
@@ -350,6 +346,17 @@ daemon_down(Reason, #state{shard = Shard, port = Port} = S) ->
             watched = #{}, armed = #{}, backlog = [],
             monitors = #{}, monitored = #{},
             fast_deaths = FastDeaths + 1, timer = TRef}.
+
+%% Every armed select gets its abort and every socket monitor its 'DOWN':
+%% the sockets of this daemon are gone.
+notify_closed(#state{port = Port} = S) ->
+    maps:foreach(
+      fun ({Id, Handle}, Pid) ->
+              Pid ! {'$socket', socket(Port, Id), abort, {Handle, closed}}
+      end, S#state.armed),
+    maps:foreach(fun (MRef, {Pid, Id}) ->
+                         Pid ! {'DOWN', MRef, socket, socket(Port, Id), closed}
+                 end, S#state.monitors).
 
 backoff(0) ->
     0;

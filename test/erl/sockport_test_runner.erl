@@ -13,7 +13,8 @@
 
 -export([main/1]).
 
--define(SUITES, [sockport_norm_SUITE, sockport_diff_SUITE, sockport_crash_SUITE]).
+-define(SUITES, [sockport_norm_SUITE, sockport_diff_SUITE, sockport_crash_SUITE,
+                 sockport_opt_SUITE]).
 -define(MOD_GROUPS, [socket, sockport]).
 
 -spec main([string()]) -> no_return().

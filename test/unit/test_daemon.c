@@ -865,7 +865,7 @@ static const struct scenario scenarios[] = {
         PEER("abc"),
         RUN("{select,P1,3,R100}"),
         RUN(NONE), /* P2 waits: P1 holds the queue */
-        CMD("{50,P1,R12,3,0,0,{nowait,R101}}", "{disarmed,P1,3,R100}",
+        CMD("{50,P1,R12,3,0,0,{nowait,R101}}", /* signalled: no disarmed */
             "{P1,R12} ok +\"abc\"", "{unwatch,P1}"),
         PEER("de"),
         RUN("{P2,R11} ok +\"de\"", "{unwatch,P2}"),
@@ -891,7 +891,7 @@ static const struct scenario scenarios[] = {
         CMD("{50,P2,R11,3,0,0,infinity}", "{watch,P2}"),
         PEER("abc"),
         RUN("{select,P1,3,R100}"),
-        CMD("{64,P1,R12,3,recv,R100}", "{disarmed,P1,3,R100}",
+        CMD("{64,P1,R12,3,recv,R100}", /* signalled: no disarmed */
             "{unwatch,P1}", "{P2,R11} ok +\"abc\"", "{unwatch,P2}",
             "{P1,R12} ok"),
     }},
@@ -902,8 +902,7 @@ static const struct scenario scenarios[] = {
             SEL("P1", "R11", "1", "R101")),
         DIAL(),
         RUN("{select,P1,1,R101}"),
-        CMD("{34,P1,R12,1,{nowait,R102}}", "{disarmed,P1,1,R101}",
-            "{P1,R12} {ok,4}"),
+        CMD("{34,P1,R12,1,{nowait,R102}}", "{P1,R12} {ok,4}"),
         CMD("{19,P1,R13,4}", "{unwatch,P1}", "{P1,R13} ok"),
         CMD("{34,P2,R14,1,0}", "{P2,R14} {error,timeout}"),
     }},
@@ -913,8 +912,7 @@ static const struct scenario scenarios[] = {
             SEL("P2", "R11", "1", "R100")),
         DIAL(),
         RUN("{P1,R10} {ok,4}", "{select,P2,1,R100}"),
-        CMD("{34,P2,R12,1,0}", "{disarmed,P2,1,R100}",
-            "{P2,R12} {error,timeout}", "{unwatch,P2}"),
+        CMD("{34,P2,R12,1,0}", "{P2,R12} {error,timeout}", "{unwatch,P2}"),
     }},
     {"close: an armed head and a parked waiter", {
         CMD("{50,P1,R10,3,0,0,{nowait,R100}}", "{watch,P1}",
@@ -967,7 +965,8 @@ static const struct scenario scenarios[] = {
         CMD("{34,P1,R13,1,infinity}", NONE),
         CMD("{34,P3,R14,1,infinity}", "{watch,P3}"),
         CMD("{50,P1,R15,2,0,0,{nowait,R100}}", SEL("P1", "R15", "2", "R100")),
-        CMD("{1,P1,R16,0}", "{P2,R12} {error,closed}", "{unwatch,P2}"),
+        CMD("{1,P1,R16,0}", "{disarmed,P1,2,R100}", "{P2,R12} {error,closed}",
+            "{unwatch,P2}"),
         CMD("{1,P1,R17,0}", NONE),
         CMD("{50,P1,R18,3,0,0,0}", "{P1,R18} {error,closed}"),
         DIAL(),

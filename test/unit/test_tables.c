@@ -165,7 +165,8 @@ static const struct {
     int access;
 } options[] = {
     {"socket", "reuseaddr", 1, SOL_SOCKET, SO_REUSEADDR, SP_OPT_BOOL, SP_OPT_GET | SP_OPT_SET},
-    {"socket", "acceptconn", 1, SOL_SOCKET, SO_ACCEPTCONN, SP_OPT_BOOL, SP_OPT_GET},
+    /* OTP 25 lets acceptconn be set (the kernel refuses) */
+    {"socket", "acceptconn", 1, SOL_SOCKET, SO_ACCEPTCONN, SP_OPT_BOOL, SP_OPT_GET | SP_OPT_SET},
     {"socket", "rcvbuf", 1, SOL_SOCKET, SO_RCVBUF, SP_OPT_INT, SP_OPT_GET | SP_OPT_SET},
     {"socket", "debug", 1, SOL_SOCKET, SO_DEBUG, SP_OPT_INT, SP_OPT_GET | SP_OPT_SET},
     {"ip", "ttl", 1, IPPROTO_IP, IP_TTL, SP_OPT_INT, SP_OPT_GET | SP_OPT_SET},
@@ -173,7 +174,15 @@ static const struct {
     {"tcp", "nodelay", 1, IPPROTO_TCP, TCP_NODELAY, SP_OPT_BOOL, SP_OPT_GET | SP_OPT_SET},
     {"tcp", "cork", 1, IPPROTO_TCP, TCP_CORK, SP_OPT_BOOL, SP_OPT_GET | SP_OPT_SET},
     {"udp", "cork", 1, IPPROTO_UDP, 1, SP_OPT_BOOL, SP_OPT_GET | SP_OPT_SET},
-    {"socket", "type", 0, 0, 0, 0, 0}, /* the daemon's own */
+    {"socket", "type", 1, SOL_SOCKET, SO_TYPE, SP_OPT_SOCK_TYPE, SP_OPT_GET},
+    {"socket", "linger", 1, SOL_SOCKET, SO_LINGER, SP_OPT_LINGER, SP_OPT_GET | SP_OPT_SET},
+    {"socket", "rcvtimeo", 1, SOL_SOCKET, SP_OPT_NONE, SP_OPT_TIMEVAL, SP_OPT_GET | SP_OPT_SET},
+    {"socket", "peek_off", 1, SOL_SOCKET, SO_PEEK_OFF, SP_OPT_INT, SP_OPT_GET | SP_OPT_SET | SP_OPT_HIDE},
+    {"ip", "add_membership", 1, IPPROTO_IP, IP_ADD_MEMBERSHIP, SP_OPT_IP_MREQ, SP_OPT_SET},
+    {"ip", "mtu", 1, IPPROTO_IP, IP_MTU, SP_OPT_INT, SP_OPT_GET},
+    {"ip", "tos", 1, IPPROTO_IP, IP_TOS, SP_OPT_IP_TOS, SP_OPT_GET | SP_OPT_SET},
+    {"ipv6", "unicast_hops", 1, IPPROTO_IPV6, IPV6_UNICAST_HOPS, SP_OPT_IPV6_HOPS, SP_OPT_GET | SP_OPT_SET},
+    {"tcp", "congestion", 1, IPPROTO_TCP, TCP_CONGESTION, SP_OPT_STRING, SP_OPT_GET | SP_OPT_SET},
     {"socket", "nodelay", 0, 0, 0, 0, 0},
     {"tcp", "reuseaddr", 0, 0, 0, 0, 0},
     {"", "", 0, 0, 0, 0, 0},
@@ -201,7 +210,10 @@ START_TEST(test_options_unique)
     for (size_t i = 0; i < sp_options_n; i++) {
         ck_assert_ptr_eq(sp_option_find(sp_options[i].level, sp_options[i].name),
                          &sp_options[i]);
-        ck_assert(sp_options[i].access != 0);
+        ck_assert(sp_options[i].access != 0 ||
+                  strcmp(sp_options[i].name, "rtoinfo") == 0);
+        ck_assert_int_lt(sp_options[i].type, SP_OPT__MAX);
+        ck_assert_str_ne(sp_optval_name(sp_options[i].type), "unknown");
     }
 }
 END_TEST
