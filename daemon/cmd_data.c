@@ -66,7 +66,7 @@ enum sp_res sp_send_attempt(struct sp_daemon *d, struct sp_op *op)
         op->done += (size_t)n;
     } while (stream && op->done < op->data_len);
     reply_sent(d, op, "ok", NULL);
-    return SP_DONE;
+    return op->more ? SP_HOLD : SP_DONE;
 }
 
 void sp_send_fail(struct sp_daemon *d, struct sp_op *op, const char *reason)
@@ -93,8 +93,9 @@ static int start_send(struct sp_daemon *d, struct sp_cmd *c,
     if (kind == SP_K_SENDTO &&
         sp_addr_decode(&c->dec, c->sock->domain, &to) != 0)
         return -1;
+    bool more;
     if (sp_dec_range(&c->dec, 0, 0x7fffffffL, &flags) != 0 ||
-        sp_dec_mode(&c->dec, &mode) != 0)
+        sp_dec_mode(&c->dec, &mode) != 0 || sp_dec_bool(&c->dec, &more) != 0)
         return -1;
     const char *data;
     size_t len = sp_dec_rest(&c->dec, &data);
@@ -104,6 +105,7 @@ static int start_send(struct sp_daemon *d, struct sp_cmd *c,
     if (kind == SP_K_SENDTO)
         op->to = to;
     op->flags = (int)flags;
+    op->more = more;
     op->data = data;
     op->data_len = len;
     sp_op_submit(d, op, &mode);
@@ -225,8 +227,9 @@ enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op)
             (op->flags & MSG_PEEK))
             break;
     }
+    bool whole = op->length && op->buf_len >= op->length;
     reply_data(d, op, "ok", NULL, NULL);
-    return SP_DONE;
+    return op->more && whole ? SP_HOLD : SP_DONE;
 }
 
 void sp_recv_fail(struct sp_daemon *d, struct sp_op *op, const char *reason)
@@ -255,12 +258,18 @@ static int start_recv(struct sp_daemon *d, struct sp_cmd *c,
     struct sp_mode mode;
     if (sp_dec_range(&c->dec, 0, SP_RECV_MAX, &length) != 0 ||
         sp_dec_range(&c->dec, 0, 0x7fffffffL, &flags) != 0 ||
-        sp_dec_mode(&c->dec, &mode) != 0 || sp_dec_end(&c->dec) != 0)
+        sp_dec_mode(&c->dec, &mode) != 0)
+        return -1;
+    bool more = false;
+    if (kind == SP_K_RECV && sp_dec_bool(&c->dec, &more) != 0)
+        return -1;
+    if (sp_dec_end(&c->dec) != 0)
         return -1;
     struct sp_op *op = sp_op_begin(d, c, kind, &mode);
     if (!op)
         return 0;
     op->length = (size_t)length;
+    op->more = more;
     op->flags = (int)flags;
     sp_op_submit(d, op, &mode);
     return 0;

@@ -79,6 +79,8 @@ struct sp_mode {
 enum sp_res {
     SP_DONE,  /* answered; the operation is over */
     SP_AGAIN, /* would block; nothing answered */
+    SP_HOLD,  /* answered, and more frames of the same call follow: its
+               * caller keeps the queue until the next one comes */
 };
 
 struct sp_sock;
@@ -95,6 +97,8 @@ struct sp_op {
     bool queued;
     bool armed;     /* a nowait call: the caller waits for a select event */
     bool signalled; /* its select event has been sent */
+    bool more;      /* not the last frame of a call split by the VM */
+    bool hold;      /* a finished frame keeping the queue for the rest */
     struct event *timer;
     /* arguments */
     int flags;
@@ -263,6 +267,7 @@ typedef int (*sp_handler)(struct sp_daemon *d, struct sp_cmd *c);
 
 void sp_dispatch(struct sp_daemon *d, const char *frame, size_t len);
 int sp_dec_mode(struct sp_dec *dec, struct sp_mode *m);
+int sp_dec_bool(struct sp_dec *dec, bool *b);
 
 int sp_cmd_pid_down(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_open(struct sp_daemon *d, struct sp_cmd *c);

@@ -34,9 +34,9 @@ static const struct sp_cmd_row rows[] = {
     {SP_OP_CONNECT, 2, true, sp_cmd_connect},
     {SP_OP_CONNECT_FINISH, 0, true, sp_cmd_connect_finish},
     {SP_OP_ACCEPT, 1, true, sp_cmd_accept},
-    {SP_OP_SEND, 2, true, sp_cmd_send},
-    {SP_OP_SENDTO, 3, true, sp_cmd_sendto},
-    {SP_OP_RECV, 3, true, sp_cmd_recv},
+    {SP_OP_SEND, 3, true, sp_cmd_send},
+    {SP_OP_SENDTO, 4, true, sp_cmd_sendto},
+    {SP_OP_RECV, 4, true, sp_cmd_recv},
     {SP_OP_RECVFROM, 3, true, sp_cmd_recvfrom},
     {SP_OP_CANCEL, 2, true, sp_cmd_cancel},
     {SP_OP_MONITOR, 0, true, sp_cmd_monitor},
@@ -61,6 +61,18 @@ static int dec_pid(struct sp_dec *dec, struct sp_raw *raw)
 static int dec_small_raw(struct sp_dec *dec, struct sp_raw *raw)
 {
     return sp_dec_raw(dec, raw) == 0 && raw->len <= SP_RAW_MAX ? 0 : -1;
+}
+
+int sp_dec_bool(struct sp_dec *dec, bool *b)
+{
+    char a[SP_ATOM_MAX];
+    if (sp_dec_is_atom(dec, "true"))
+        *b = true;
+    else if (sp_dec_is_atom(dec, "false"))
+        *b = false;
+    else
+        return -1;
+    return sp_dec_atom(dec, a);
 }
 
 int sp_dec_mode(struct sp_dec *dec, struct sp_mode *m)

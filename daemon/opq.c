@@ -144,6 +144,33 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     sp_out_flush(d);
 }
 
+/* A frame of a split call is done and more follow: op stays at the head,
+ * doing nothing, so no other caller slips in between the frames. */
+static void hold(struct sp_daemon *d, struct sp_op *op)
+{
+    struct sp_sock *s = op->sock;
+    enum sp_queue q = classes[op->kind].queue;
+    if (op->timer) {
+        event_free(op->timer);
+        op->timer = NULL;
+    }
+    free(op->buf);
+    op->buf = NULL;
+    op->data = NULL;
+    op->buf_len = op->data_len = op->done = 0;
+    op->hold = true;
+    if (!op->queued) {
+        if (hold_pid(d, op) != 0) { /* cannot hold: let the queue go */
+            sp_op_free(d, op);
+            return;
+        }
+        TAILQ_INSERT_HEAD(&s->q[q], op, link);
+        s->nq[q]++;
+        op->queued = true;
+    }
+    sp_sock_want(d, s, q, false);
+}
+
 /* Queues op (at the head or the tail) and answers or times it as its mode
  * says; on failure answers enomem and frees op. True if op was queued. */
 static bool park(struct sp_daemon *d, struct sp_op *op,
@@ -183,11 +210,17 @@ static void try_first(struct sp_daemon *d, struct sp_op *op,
 {
     struct sp_sock *s = op->sock;
     enum sp_queue q = classes[op->kind].queue;
-    if (classes[op->kind].attempt(d, op) == SP_DONE) {
+    switch (classes[op->kind].attempt(d, op)) {
+    case SP_DONE:
         sp_op_free(d, op);
         if (!TAILQ_EMPTY(&s->q[q]))
             sp_queue_service(d, s, q);
         return;
+    case SP_HOLD:
+        hold(d, op);
+        return;
+    case SP_AGAIN:
+        break;
     }
     if (mode->kind == SP_WAIT_MS && mode->ms == 0) {
         classes[op->kind].zero(d, op);
@@ -206,11 +239,12 @@ void sp_op_submit(struct sp_daemon *d, struct sp_op *op,
     enum sp_queue q = classes[op->kind].queue;
     struct sp_op *head = TAILQ_FIRST(&s->q[q]);
 
-    if (head && head->armed && head->kind == op->kind &&
+    if (head && (head->armed || head->hold) && head->kind == op->kind &&
         same_pid(head, op->pidraw)) {
-        /* The caller's own nowait call holds the queue: this call takes
-         * its place. A select not yet signalled is aborted for accept, as
-         * the seed documents; otherwise it just ends. */
+        /* The caller's own nowait call (or the frame before this one)
+         * holds the queue: this call takes its place. A select not yet
+         * signalled is aborted for accept, as the seed documents;
+         * otherwise it just ends. */
         if (q == SP_Q_ACCEPT && !head->signalled)
             sp_event_abort(d, head, "cancelled");
         else
@@ -264,6 +298,10 @@ void sp_queue_service(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q)
             sp_sock_want(d, s, q, false);
             return;
         }
+        if (head->hold) { /* the next frame of its call will come */
+            sp_sock_want(d, s, q, false);
+            return;
+        }
         if (head->armed) {
             if (!head->signalled) {
                 sp_event_select(d, head);
@@ -279,8 +317,13 @@ void sp_queue_service(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q)
             return;
         }
         n++;
-        if (classes[head->kind].attempt(d, head) == SP_AGAIN) {
+        enum sp_res r = classes[head->kind].attempt(d, head);
+        if (r == SP_AGAIN) {
             sp_sock_want(d, s, q, true);
+            return;
+        }
+        if (r == SP_HOLD) {
+            hold(d, head);
             return;
         }
         dequeue(head);
@@ -337,7 +380,7 @@ void sp_queue_flush(struct sp_daemon *d, struct sp_sock *s, const char *reason)
             dequeue(op);
             if (op->armed)
                 sp_event_abort(d, op, reason);
-            else
+            else if (!op->hold) /* a hold's caller was answered already */
                 classes[op->kind].fail(d, op, reason);
             sp_op_free(d, op);
         }

@@ -119,7 +119,7 @@ void sp_sock_want(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
         /* The read event serves two queues: keep it while either wants it. */
         enum sp_queue other = q == SP_Q_READ ? SP_Q_ACCEPT : SP_Q_READ;
         struct sp_op *h = TAILQ_FIRST(&s->q[other]);
-        if (h && !h->signalled)
+        if (h && !h->signalled && !h->hold)
             on = true;
     }
     bool pending = event_pending(ev, q == SP_Q_WRITE ? EV_WRITE : EV_READ, NULL);

@@ -763,7 +763,9 @@ recv(Socket, Length, Flags, Timeout) ->
 %% left of the time.
 recv_loop(Port, Id, Length, EFlags, Deadline, Acc) ->
     Chunk = min(Length, ?SP_FRAME_MAX),
-    Args = [Chunk, EFlags, sockport_cmd:mode(Deadline)],
+    %% More: further frames of this call follow, the daemon keeps the
+    %% readers' queue for it meanwhile.
+    Args = [Chunk, EFlags, sockport_cmd:mode(Deadline), Length > Chunk],
     {Term, Data} = sockport_cmd:request_data(Port, ?SP_OP_RECV, Id, Args, []),
     case Term of
         ok when Length > Chunk, byte_size(Data) =:= Chunk ->
@@ -976,7 +978,9 @@ send_loop(Port, Id, Op, AddrArgs, Tag, EFlags, Bin, Off, Deadline) ->
     Size = byte_size(Bin),
     Chunk = min(Size - Off, ?SP_FRAME_MAX),
     Part = binary_part(Bin, Off, Chunk),
-    Args = AddrArgs ++ [EFlags, sockport_cmd:mode(Deadline)],
+    %% More: further frames of this call follow, the daemon keeps the
+    %% writers' queue for it meanwhile.
+    Args = AddrArgs ++ [EFlags, sockport_cmd:mode(Deadline), Off + Chunk < Size],
     case sockport_cmd:request(Port, Op, Id, Args, Part) of
         ok when Off + Chunk < Size ->
             send_loop(Port, Id, Op, AddrArgs, Tag, EFlags, Bin, Off + Chunk,

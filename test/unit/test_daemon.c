@@ -506,10 +506,15 @@ static void check_queue(struct sp_daemon *d, struct sp_sock *s, int q,
                       "armed head", (unsigned long)s->id, q);
         ck_assert(op->armed == (op->handle.len > 0));
         ck_assert_msg(!(op->armed && op->timer), "an armed op with a timer");
+        ck_assert_msg(!op->hold || (op == head && !op->armed && !op->timer &&
+                                    !op->buf && !op->data),
+                      "socket %lu queue %d: a hold that is not a bare head",
+                      (unsigned long)s->id, q);
     }
     ck_assert_uint_eq(n, s->nq[q]);
-    /* A head that waits for readiness has its event armed. */
-    if (head && !head->signalled && !s->stalled) {
+    /* A head that waits for readiness has its event armed (a hold waits
+     * for its caller's next frame, not for the socket). */
+    if (head && !head->signalled && !head->hold && !s->stalled) {
         bool w = q == SP_Q_WRITE;
         ck_assert_msg(event_pending(w ? s->ev_write : s->ev_read,
                                     w ? EV_WRITE : EV_READ, NULL),
@@ -852,28 +857,28 @@ static const struct scenario scenarios[] = {
         CMD("{1,P2,R20,0}", NONE), /* a pid the daemon never counted */
     }},
     {"fifo: two parked recvs of two pids served in order", {
-        CMD("{50,P1,R10,3,5,0,infinity}", "{watch,P1}"),
-        CMD("{50,P2,R11,3,0,0,infinity}", "{watch,P2}"),
+        CMD("{50,P1,R10,3,5,0,infinity,false}", "{watch,P1}"),
+        CMD("{50,P2,R11,3,0,0,infinity,false}", "{watch,P2}"),
         PEER("helloworld"),
         RUN("{P1,R10} ok +\"hello\"", "{unwatch,P1}",
             "{P2,R11} ok +\"world\"", "{unwatch,P2}"),
     }},
     {"nowait recv: select, then the pid holds the queue", {
-        CMD("{50,P1,R10,3,0,0,{nowait,R100}}", "{watch,P1}",
+        CMD("{50,P1,R10,3,0,0,{nowait,R100},false}", "{watch,P1}",
             SEL("P1", "R10", "3", "R100")),
-        CMD("{50,P2,R11,3,0,0,infinity}", "{watch,P2}"),
+        CMD("{50,P2,R11,3,0,0,infinity,false}", "{watch,P2}"),
         PEER("abc"),
         RUN("{select,P1,3,R100}"),
         RUN(NONE), /* P2 waits: P1 holds the queue */
-        CMD("{50,P1,R12,3,0,0,{nowait,R101}}", /* signalled: no disarmed */
+        CMD("{50,P1,R12,3,0,0,{nowait,R101},false}", /* signalled: no disarmed */
             "{P1,R12} ok +\"abc\"", "{unwatch,P1}"),
         PEER("de"),
         RUN("{P2,R11} ok +\"de\"", "{unwatch,P2}"),
     }},
     {"nowait recv replaced by the same pid, then cancelled", {
-        CMD("{50,P1,R10,3,0,0,{nowait,R100}}", "{watch,P1}",
+        CMD("{50,P1,R10,3,0,0,{nowait,R100},false}", "{watch,P1}",
             SEL("P1", "R10", "3", "R100")),
-        CMD("{50,P1,R11,3,0,0,{nowait,R101}}", "{disarmed,P1,3,R100}",
+        CMD("{50,P1,R11,3,0,0,{nowait,R101},false}", "{disarmed,P1,3,R100}",
             SEL("P1", "R11", "3", "R101")),
         CMD("{64,P2,R12,3,recv,R101}", "{P2,R12} {error,invalid}"),
         CMD("{64,P1,R13,3,accept,R101}", "{P1,R13} {error,invalid}"),
@@ -883,12 +888,12 @@ static const struct scenario scenarios[] = {
         CMD("{64,P1,R16,3,recv,R101}", "{P1,R16} {error,invalid}"),
         PEER("x"),
         RUN(NONE), /* nobody waits: nothing is read */
-        CMD("{50,P1,R17,3,0,0,{nowait,R102}}", "{P1,R17} ok +\"x\""),
+        CMD("{50,P1,R17,3,0,0,{nowait,R102},false}", "{P1,R17} ok +\"x\""),
     }},
     {"cancel of a signalled select, serving the next waiter", {
-        CMD("{50,P1,R10,3,0,0,{nowait,R100}}", "{watch,P1}",
+        CMD("{50,P1,R10,3,0,0,{nowait,R100},false}", "{watch,P1}",
             SEL("P1", "R10", "3", "R100")),
-        CMD("{50,P2,R11,3,0,0,infinity}", "{watch,P2}"),
+        CMD("{50,P2,R11,3,0,0,infinity,false}", "{watch,P2}"),
         PEER("abc"),
         RUN("{select,P1,3,R100}"),
         CMD("{64,P1,R12,3,recv,R100}", /* signalled: no disarmed */
@@ -915,16 +920,16 @@ static const struct scenario scenarios[] = {
         CMD("{34,P2,R12,1,0}", "{P2,R12} {error,timeout}", "{unwatch,P2}"),
     }},
     {"close: an armed head and a parked waiter", {
-        CMD("{50,P1,R10,3,0,0,{nowait,R100}}", "{watch,P1}",
+        CMD("{50,P1,R10,3,0,0,{nowait,R100},false}", "{watch,P1}",
             SEL("P1", "R10", "3", "R100")),
-        CMD("{50,P2,R11,3,10,0,infinity}", "{watch,P2}"),
+        CMD("{50,P2,R11,3,10,0,infinity,false}", "{watch,P2}"),
         CMD("{19,P3,R12,3}", "{abort,P1,3,R100,closed}", "{unwatch,P1}",
             "{P2,R11} {error,closed}", "{unwatch,P2}", "{P3,R12} ok"),
-        CMD("{50,P1,R13,3,0,0,infinity}", "{P1,R13} {error,closed}"),
+        CMD("{50,P1,R13,3,0,0,infinity,false}", "{P1,R13} {error,closed}"),
     }},
     {"close: a parked head holding data, an armed waiter", {
-        CMD("{50,P2,R10,3,10,0,infinity}", "{watch,P2}"),
-        CMD("{50,P1,R11,3,0,0,{nowait,R100}}", "{watch,P1}",
+        CMD("{50,P2,R10,3,10,0,infinity,false}", "{watch,P2}"),
+        CMD("{50,P1,R11,3,0,0,{nowait,R100},false}", "{watch,P1}",
             SEL("P1", "R11", "3", "R100")),
         PEER("ab"),
         GATHER(2),
@@ -933,50 +938,58 @@ static const struct scenario scenarios[] = {
             "{P9,R12} ok"),
     }},
     {"timed recv: timeout, timeout with data, zero timeout", {
-        CMD("{50,P1,R10,3,0,0,50}", "{watch,P1}"),
+        CMD("{50,P1,R10,3,0,0,50,false}", "{watch,P1}"),
         RUN("{P1,R10} {error,timeout}", "{unwatch,P1}"),
-        CMD("{50,P1,R11,3,10,0,50}", "{watch,P1}"),
+        CMD("{50,P1,R11,3,10,0,50,false}", "{watch,P1}"),
         PEER("abc"),
         GATHER(3),
         RUN("{P1,R11} {error,timeout} +\"abc\"", "{unwatch,P1}"),
         PEER("defgh"),
-        CMD("{50,P1,R12,3,10,0,0}", "{P1,R12} ok +\"defgh\""),
-        CMD("{50,P1,R13,3,0,0,0}", "{P1,R13} {error,timeout}"),
+        CMD("{50,P1,R12,3,10,0,0,false}", "{P1,R12} ok +\"defgh\""),
+        CMD("{50,P1,R13,3,0,0,0,false}", "{P1,R13} {error,timeout}"),
         PEER("ij"),
-        CMD("{50,P1,R14,3,0,0,0}", "{P1,R14} ok +\"ij\""),
-        CMD("{50,P2,R15,3,0,0,infinity}", "{watch,P2}"),
-        CMD("{50,P1,R16,3,0,0,0}", "{P1,R16} {error,timeout}"),
-        CMD("{50,P1,R17,3,0,0,50}", "{watch,P1}"),
+        CMD("{50,P1,R14,3,0,0,0,false}", "{P1,R14} ok +\"ij\""),
+        CMD("{50,P2,R15,3,0,0,infinity,false}", "{watch,P2}"),
+        CMD("{50,P1,R16,3,0,0,0,false}", "{P1,R16} {error,timeout}"),
+        CMD("{50,P1,R17,3,0,0,50,false}", "{watch,P1}"),
         RUN("{P1,R17} {error,timeout}", "{unwatch,P1}"),
         PEER("k"),
         RUN("{P2,R15} ok +\"k\"", "{unwatch,P2}"),
     }},
     {"send: the tail is the data", {
-        CMDT("{48,P1,R10,2,0,infinity}", "hi there", "{P1,R10} ok"),
-        CMD("{50,P1,R11,3,8,0,infinity}", "{P1,R11} ok +\"hi there\""),
-        CMDT("{48,P1,R12,2,0,{nowait,R100}}", "", "{P1,R12} ok"),
+        CMDT("{48,P1,R10,2,0,infinity,false}", "hi there", "{P1,R10} ok"),
+        CMD("{50,P1,R11,3,8,0,infinity,false}", "{P1,R11} ok +\"hi there\""),
+        CMDT("{48,P1,R12,2,0,{nowait,R100},false}", "", "{P1,R12} ok"),
+    }},
+    {"a call sent in frames keeps the writers' queue between its frames", {
+        CMDT("{48,P1,R10,2,0,infinity,true}", "ab", "{P1,R10} ok",
+             "{watch,P1}"),
+        CMDT("{48,P2,R11,2,0,infinity,false}", "XY", "{watch,P2}"),
+        CMDT("{48,P1,R12,2,0,infinity,false}", "cd", "{P1,R12} ok",
+             "{unwatch,P1}", "{P2,R11} ok", "{unwatch,P2}"),
+        CMD("{50,P1,R13,3,6,0,infinity,false}", "{P1,R13} ok +\"abcdXY\""),
     }},
     {"pid down: owned sockets closed, queued ops dropped, no unwatch", {
         CMD("{24,P9,R10,3,otp,controlling_process,P1}", "{watch,P1}",
             "{P9,R10} ok"),
         CMD("{24,P9,R11,3,otp,controlling_process,P2}",
             "{P9,R11} {error,not_owner}"),
-        CMD("{50,P2,R12,3,0,0,infinity}", "{watch,P2}"),
+        CMD("{50,P2,R12,3,0,0,infinity,false}", "{watch,P2}"),
         CMD("{34,P1,R13,1,infinity}", NONE),
         CMD("{34,P3,R14,1,infinity}", "{watch,P3}"),
-        CMD("{50,P1,R15,2,0,0,{nowait,R100}}", SEL("P1", "R15", "2", "R100")),
+        CMD("{50,P1,R15,2,0,0,{nowait,R100},false}", SEL("P1", "R15", "2", "R100")),
         CMD("{1,P1,R16,0}", "{disarmed,P1,2,R100}", "{P2,R12} {error,closed}",
             "{unwatch,P2}"),
         CMD("{1,P1,R17,0}", NONE),
-        CMD("{50,P1,R18,3,0,0,0}", "{P1,R18} {error,closed}"),
+        CMD("{50,P1,R18,3,0,0,0,false}", "{P1,R18} {error,closed}"),
         DIAL(),
         RUN("{P3,R14} {ok,4}"), /* P3 now heads the acceptors */
-        CMD("{50,P4,R19,2,0,0,0}", "{P4,R19} {error,closed}"), /* 3's EOF */
+        CMD("{50,P4,R19,2,0,0,0,false}", "{P4,R19} {error,closed}"), /* 3's EOF */
     }},
     {"pid down of a signalled head: the next waiter is served", {
-        CMD("{50,P1,R10,3,0,0,{nowait,R100}}", "{watch,P1}",
+        CMD("{50,P1,R10,3,0,0,{nowait,R100},false}", "{watch,P1}",
             SEL("P1", "R10", "3", "R100")),
-        CMD("{50,P2,R11,3,0,0,infinity}", "{watch,P2}"),
+        CMD("{50,P2,R11,3,0,0,infinity,false}", "{watch,P2}"),
         PEER("abc"),
         RUN("{select,P1,3,R100}"),
         CMD("{1,P1,R12,0}", "{P2,R11} ok +\"abc\"", "{unwatch,P2}"),
@@ -985,7 +998,7 @@ static const struct scenario scenarios[] = {
         CMD("{24,P9,R10,3,otp,controlling_process,P1}", "{watch,P1}",
             "{P9,R10} ok"),
         CMD("{1,P9,R11,0}", NONE),
-        LATER("{50,P1,R12,3,0,0,infinity}"), /* its peer 2 closed */
+        LATER("{50,P1,R12,3,0,0,infinity,false}"), /* its peer 2 closed */
         RUN("{P1,R12} {error,closed}"),
         CMD("{19,P1,R13,3}", "{unwatch,P1}", "{P1,R13} ok"),
     }},
@@ -1027,22 +1040,22 @@ static const struct step dispatch_rows[] = {
     CMD("foo", LOG),
     CMD("{19,P1,R1,77}", "{P1,R1} {error,closed}"),    /* unknown socket */
     CMD("{19,P1,R1,0}", "{P1,R1} {error,closed}"),
-    CMD("{50,P1,R1,9223372036854775807,0,0,0}", "{P1,R1} {error,closed}"),
+    CMD("{50,P1,R1,9223372036854775807,0,0,0,false}", "{P1,R1} {error,closed}"),
     CMDT("{19,P1,R1,3}", "xx", LOG, EINVAL_P1),        /* trailing bytes */
     CMDT("{19,P1,R1,3}", "\x83j", LOG, EINVAL_P1),     /* a second term */
     CMDT("{16,P1,R1,0,inet,stream,tcp,[]}", "z", LOG, EINVAL_P1),
     CMDT("{1,P1,R1,0}", "z", LOG, EINVAL_P1),
     CMD("{21,P1,R1,3}", "{P1,R1} {ok,{inet,{127,0,0,1},*}}"), /* 3 lives */
-    CMD("{50,P1,R1,3,0,0,{nowait}}", LOG, EINVAL_P1),  /* bad Mode */
-    CMD("{50,P1,R1,3,0,0,{later,R5}}", LOG, EINVAL_P1),
-    CMD("{50,P1,R1,3,0,0,{nowait,R5,x}}", LOG, EINVAL_P1),
-    CMD("{50,P1,R1,3,0,0,{nowait,[]}}", "{watch,P1}",  /* any handle */
+    CMD("{50,P1,R1,3,0,0,{nowait},false}", LOG, EINVAL_P1),  /* bad Mode */
+    CMD("{50,P1,R1,3,0,0,{later,R5},false}", LOG, EINVAL_P1),
+    CMD("{50,P1,R1,3,0,0,{nowait,R5,x},false}", LOG, EINVAL_P1),
+    CMD("{50,P1,R1,3,0,0,{nowait,[]},false}", "{watch,P1}",  /* any handle */
         "{P1,R1,{armed,3,[]}} select"),
-    CMD("{50,P1,R1,3,0,0,-1}", LOG, EINVAL_P1),
-    CMD("{50,P1,R1,3,0,0,4294967296}", LOG, EINVAL_P1),
-    CMD("{50,P1,R1,3,0,0,forever}", LOG, EINVAL_P1),
-    CMD("{50,P1,R1,3,67108865,0,0}", LOG, EINVAL_P1),  /* bad Length */
-    CMD("{50,P1,R1,3,0,-1,0}", LOG, EINVAL_P1),        /* bad Flags */
+    CMD("{50,P1,R1,3,0,0,-1,false}", LOG, EINVAL_P1),
+    CMD("{50,P1,R1,3,0,0,4294967296,false}", LOG, EINVAL_P1),
+    CMD("{50,P1,R1,3,0,0,forever,false}", LOG, EINVAL_P1),
+    CMD("{50,P1,R1,3,67108865,0,0,false}", LOG, EINVAL_P1),  /* bad Length */
+    CMD("{50,P1,R1,3,0,-1,0,false}", LOG, EINVAL_P1),        /* bad Flags */
     CMD("{64,P1,R1,3,bogus,R5}", LOG, EINVAL_P1),      /* bad Kind */
     CMD("{20,P1,R1,3,sideways}", LOG, EINVAL_P1),      /* bad How */
     CMD("{18,P1,R1,3,x}", LOG, EINVAL_P1),             /* bad Backlog */
@@ -1063,8 +1076,8 @@ END_TEST
  * Op, Pid and Ref are whole; nothing else changes. */
 static const char *const truncated[] = {
     "{16,P1,R1,0,inet,stream,tcp,[{debug,true}]}",
-    "{50,P1,R1,3,5,0,{nowait,R100}}",
-    "{50,P1,R1,3,0,0,4294967295}",
+    "{50,P1,R1,3,5,0,{nowait,R100},false}",
+    "{50,P1,R1,3,0,0,4294967295,false}",
     "{64,P1,R1,3,recv,R100}",
     "{17,P1,R1,3,{inet,{127,0,0,1},0}}",
     "{32,P1,R1,2,{inet6,{0,0,0,0,0,0,0,1},80,0,0},5000}",
