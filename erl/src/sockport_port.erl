@@ -59,7 +59,9 @@
           armed = #{} :: #{{pos_integer(), term()} => pid()},
           %% socket monitors: MRef => {Pid, Id}, and Id => [MRef]
           monitors = #{} :: #{reference() => {pid(), pos_integer()}},
-          monitored = #{} :: #{pos_integer() => [reference()]},
+          monitored = #{} :: #{pos_integer() => #{reference() => true}},
+          %% processes holding socket monitors: Pid => {its monitor, count}
+          mon_owners = #{} :: #{pid() => {reference(), pos_integer()}},
           %% commands the router could not write to a busy port yet
           backlog = [] :: [binary()]
          }).
@@ -211,14 +213,17 @@ handle_info({Port, {exit_status, Status}}, #state{port = Port} = S) ->
 handle_info({'EXIT', Port, Reason}, #state{port = Port} = S) ->
     {noreply, daemon_down({port_exit, Reason}, S)};
 handle_info({'DOWN', MRef, process, Pid, _}, #state{watched = W} = S) ->
-    case W of
-        #{Pid := MRef} ->
-            S1 = S#state{watched = maps:remove(Pid, W),
-                         armed = maps:filter(fun (_, P) -> P =/= Pid end,
-                                             S#state.armed)},
-            {noreply, command(pid_down(Pid), S1)};
-        #{} ->
-            {noreply, S}
+    %% The daemon ends the dead pid's armed selects itself (disarmed or
+    %% abort), so the armed table needs no sweep here.
+    S1 = case W of
+             #{Pid := MRef} ->
+                 command(pid_down(Pid), S#state{watched = maps:remove(Pid, W)});
+             #{} ->
+                 S
+         end,
+    case S1#state.mon_owners of
+        #{Pid := {MRef, _}} -> {noreply, owner_down(Pid, S1)};
+        #{} -> {noreply, S1}
     end;
 handle_info({timeout, TRef, restart}, #state{timer = TRef} = S) ->
     {noreply, restart(S#state{timer = undefined})};
@@ -327,6 +332,8 @@ daemon_down(Reason, #state{shard = Shard} = S) ->
     notify_closed(S),
     maps:foreach(fun (_Pid, MRef) -> erlang:demonitor(MRef, [flush]) end,
                  S#state.watched),
+    maps:foreach(fun (_Pid, {PRef, _}) -> erlang:demonitor(PRef, [flush]) end,
+                 S#state.mon_owners),
     cancel_timer(S#state.timer),
     Now = erlang:monotonic_time(millisecond),
     Fast = case S#state.started_at of
@@ -344,7 +351,7 @@ daemon_down(Reason, #state{shard = Shard} = S) ->
     TRef = erlang:start_timer(Backoff, self(), restart),
     S#state{port = undefined, status = down, os_pid = undefined,
             watched = #{}, armed = #{}, backlog = [],
-            monitors = #{}, monitored = #{},
+            monitors = #{}, monitored = #{}, mon_owners = #{},
             fast_deaths = FastDeaths + 1, timer = TRef}.
 
 %% Every armed select gets its abort and every socket monitor its 'DOWN':
@@ -459,34 +466,55 @@ reply(Ref, Body) when is_reference(Ref) ->
 reply(_, _) ->
     ok.
 
-add_monitor(MRef, Pid, Id, S) ->
+add_monitor(MRef, Pid, Id, #state{mon_owners = Owners} = S) ->
+    %% The monitoring process is monitored too, so that its monitors go
+    %% with it.
+    Owners1 = case Owners of
+                  #{Pid := {PRef, N}} -> Owners#{Pid := {PRef, N + 1}};
+                  #{} -> Owners#{Pid => {erlang:monitor(process, Pid), 1}}
+              end,
     S#state{monitors = maps:put(MRef, {Pid, Id}, S#state.monitors),
-            monitored = maps:update_with(Id, fun (L) -> [MRef | L] end,
-                                         [MRef], S#state.monitored)}.
+            monitored = maps:update_with(Id, fun (M) -> M#{MRef => true} end,
+                                         #{MRef => true}, S#state.monitored),
+            mon_owners = Owners1}.
 
 drop_monitor(MRef, S) ->
-    {{_, Id}, Monitors} = maps:take(MRef, S#state.monitors),
-    Monitored = case maps:get(Id, S#state.monitored) -- [MRef] of
-                    [] -> maps:remove(Id, S#state.monitored);
-                    L -> maps:put(Id, L, S#state.monitored)
+    {{Pid, Id}, Monitors} = maps:take(MRef, S#state.monitors),
+    Monitored = case maps:remove(MRef, maps:get(Id, S#state.monitored)) of
+                    M when map_size(M) =:= 0 -> maps:remove(Id, S#state.monitored);
+                    M -> maps:put(Id, M, S#state.monitored)
                 end,
-    S#state{monitors = Monitors, monitored = Monitored}.
+    release_owner(Pid, S#state{monitors = Monitors, monitored = Monitored}).
+
+release_owner(Pid, #state{mon_owners = Owners} = S) ->
+    case Owners of
+        #{Pid := {PRef, 1}} ->
+            erlang:demonitor(PRef, [flush]),
+            S#state{mon_owners = maps:remove(Pid, Owners)};
+        #{Pid := {PRef, N}} ->
+            S#state{mon_owners = Owners#{Pid := {PRef, N - 1}}}
+    end.
 
 %% Every monitor of socket Id gets its 'DOWN'.
 fire_monitors(Id, #state{port = Port} = S) ->
     case maps:take(Id, S#state.monitored) of
         {MRefs, Monitored} ->
-            Monitors = lists:foldl(
-                         fun (MRef, M) ->
-                                 {{Pid, _}, M1} = maps:take(MRef, M),
-                                 Pid ! {'DOWN', MRef, socket,
-                                        socket(Port, Id), closed},
-                                 M1
-                         end, S#state.monitors, MRefs),
-            S#state{monitors = Monitors, monitored = Monitored};
+            maps:fold(
+              fun (MRef, true, Acc) ->
+                      {{Pid, _}, Monitors} = maps:take(MRef, Acc#state.monitors),
+                      Pid ! {'DOWN', MRef, socket, socket(Port, Id), closed},
+                      release_owner(Pid, Acc#state{monitors = Monitors})
+              end, S#state{monitored = Monitored}, MRefs);
         error ->
             S
     end.
+
+%% A process with socket monitors died: its monitors go.
+owner_down(Pid, S) ->
+    Mine = maps:fold(fun (MRef, {P, _}, Acc) when P =:= Pid -> [MRef | Acc];
+                         (_, _, Acc) -> Acc
+                     end, [], S#state.monitors),
+    lists:foldl(fun drop_monitor/2, S, Mine).
 
 log_level(Level) when Level =:= error; Level =:= warning; Level =:= info ->
     Level;
