@@ -38,6 +38,8 @@
 %% A daemon that lived less than this is a fast death: back off more.
 -define(FAST_DEATH_MS, 5000).
 -define(BACKOFF_MAX_MS, 200).
+%% How often a daemon that cannot be started at all is tried again.
+-define(CANNOT_START_RETRY_MS, 5000).
 -define(BUSY_RETRY_MS, 10).
 -define(DEFAULT_BUSY_LIMITS, {256 * 1024, 1024 * 1024}).
 
@@ -52,6 +54,8 @@
           status = down :: starting | up | down,
           started_at :: integer() | undefined,
           fast_deaths = 0 :: non_neg_integer(),
+          %% the last start failed before the daemon ran (no binary, ...)
+          cannot_start = false :: boolean(),
           timer :: reference() | undefined,
           %% Pid => monitor reference, for pids the daemon watches
           watched = #{} :: #{pid() => reference()},
@@ -375,10 +379,17 @@ restart(S) ->
     case open_daemon(S) of
         {ok, S1} ->
             TRef = erlang:start_timer(?HELLO_TIMEOUT, self(), hello),
-            S1#state{timer = TRef};
+            S1#state{timer = TRef, cannot_start = false};
         {error, Reason} ->
-            daemon_down({open_port, Reason},
-                        S#state{started_at = undefined})
+            %% The binary is gone or not executable: no restart loop. Say
+            %% it once and look again now and then; callers get closed.
+            S#state.cannot_start orelse
+                ?LOG_ERROR("sockportd shard ~w cannot start (~ts): ~0p; "
+                           "trying again every ~w ms",
+                           [S#state.shard, S#state.path, Reason,
+                            ?CANNOT_START_RETRY_MS]),
+            TRef = erlang:start_timer(?CANNOT_START_RETRY_MS, self(), restart),
+            S#state{timer = TRef, cannot_start = true}
     end.
 
 close_port(#state{port = undefined}) ->
