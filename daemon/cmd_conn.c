@@ -74,10 +74,28 @@ enum sp_res sp_connect_attempt(struct sp_daemon *d, struct sp_op *op)
 
 static bool own_connect_armed(const struct sp_cmd *c)
 {
-    const struct sp_op *h = TAILQ_FIRST(&c->sock->q[SP_Q_WRITE]);
+    const struct sp_op *h = TAILQ_FIRST(&c->sock->q[SP_Q_CONNECT]);
     return h && h->kind == SP_K_CONNECT && h->armed &&
            h->pidraw.len == c->pid.len &&
            memcmp(h->pidraw.p, c->pid.p, (size_t)c->pid.len) == 0;
+}
+
+/* The caller of a pending nowait connect calls connect again (connect/1,
+ * or connect/2,3): as OTP 25, the connection's state is read once, now,
+ * and the call is answered with it, even if the handshake is still on. */
+static void connect_finish_now(struct sp_daemon *d, struct sp_cmd *c)
+{
+    struct sp_sock *s = c->sock;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        err = errno;
+    s->connecting = false;
+    sp_queue_drop_signalled(d, s, SP_Q_CONNECT);
+    if (err == 0)
+        sp_reply_ok(d, c->pid, c->ref);
+    else
+        sp_reply_errno(d, c->pid, c->ref, err);
 }
 
 int sp_cmd_connect(struct sp_daemon *d, struct sp_cmd *c)
@@ -88,7 +106,10 @@ int sp_cmd_connect(struct sp_daemon *d, struct sp_cmd *c)
         sp_dec_mode(&c->dec, &mode) != 0 || sp_dec_end(&c->dec) != 0)
         return -1;
     if (c->sock->connecting) {
-        sp_reply_atom_error(d, c->pid, c->ref, "already");
+        if (own_connect_armed(c))
+            connect_finish_now(d, c);
+        else
+            sp_reply_atom_error(d, c->pid, c->ref, "already");
         return 0;
     }
     start_op(d, c, SP_K_CONNECT, &mode, &to);
@@ -113,8 +134,7 @@ int sp_cmd_connect_finish(struct sp_daemon *d, struct sp_cmd *c)
         sp_emit(d, &e, NULL, 0);
         return 0;
     }
-    struct sp_mode mode = {.kind = SP_WAIT_INFINITY};
-    start_op(d, c, SP_K_CONNECT, &mode, NULL);
+    connect_finish_now(d, c);
     return 0;
 }
 

@@ -32,7 +32,7 @@ static int dec_named(struct sp_daemon *d, struct sp_cmd *c,
         return 0;
     }
     long v;
-    if (sp_dec_range(&c->dec, 0, 0x7fffffff, &v) != 0)
+    if (sp_dec_range(&c->dec, -0x7fffffffL - 1, 0x7fffffffL, &v) != 0)
         return -1;
     *value = (int)v;
     return 0;
@@ -160,7 +160,7 @@ int sp_cmd_peername(struct sp_daemon *d, struct sp_cmd *c)
 }
 
 static const struct sp_name cancel_kinds[] = {
-    {"accept", SP_Q_ACCEPT}, {"connect", SP_Q_WRITE}, {"send", SP_Q_WRITE},
+    {"accept", SP_Q_ACCEPT}, {"connect", SP_Q_CONNECT}, {"send", SP_Q_WRITE},
     {"recv", SP_Q_READ}};
 
 int sp_cmd_cancel(struct sp_daemon *d, struct sp_cmd *c)
@@ -173,8 +173,11 @@ int sp_cmd_cancel(struct sp_daemon *d, struct sp_cmd *c)
     int q = sp_name_lookup(cancel_kinds, 4, kind);
     if (q < 0)
         return -1;
-    if (sp_queue_cancel(d, c->sock, (enum sp_queue)q, c->pid, handle) == 0)
+    if (sp_queue_cancel(d, c->sock, (enum sp_queue)q, c->pid, handle) == 0) {
+        if (q == SP_Q_CONNECT) /* as OTP: a later connect tries again */
+            c->sock->connecting = false;
         sp_reply_ok(d, c->pid, c->ref);
+    }
     else
         sp_reply_atom_error(d, c->pid, c->ref, "invalid");
     return 0;

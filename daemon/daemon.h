@@ -60,7 +60,15 @@ void sp_pid_table_free(struct sp_pid_table *t);
 
 struct sp_cmd;
 
-enum sp_queue { SP_Q_ACCEPT, SP_Q_WRITE, SP_Q_READ, SP_Q__MAX };
+/* Acceptors and readers wait on the read event, connectors and writers on
+ * the write event. A connect has a queue of its own, as OTP's connector. */
+enum sp_queue { SP_Q_ACCEPT, SP_Q_CONNECT, SP_Q_WRITE, SP_Q_READ, SP_Q__MAX };
+
+/* Whether queue q waits for writability (else readability). */
+static inline bool sp_queue_writes(enum sp_queue q)
+{
+    return q == SP_Q_CONNECT || q == SP_Q_WRITE;
+}
 
 enum sp_opkind {
     SP_K_ACCEPT, SP_K_CONNECT, SP_K_SEND, SP_K_SENDTO, SP_K_RECV,
@@ -143,6 +151,10 @@ void sp_queue_service(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q);
 /* Cancels the caller's armed op with this handle; 0 or -1 if none. */
 int sp_queue_cancel(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
                     struct sp_raw pid, struct sp_raw handle);
+/* Drops the head of q if it is a signalled armed op (its caller finished
+ * the call another way). */
+void sp_queue_drop_signalled(struct sp_daemon *d, struct sp_sock *s,
+                             enum sp_queue q);
 /* Drops every op of this pid on the socket, serving who is next. */
 void sp_queue_drop_pid(struct sp_daemon *d, struct sp_sock *s,
                        const struct sp_pid *p);

@@ -15,7 +15,7 @@
 static const struct sp_opclass classes[SP_K__MAX] = {
     [SP_K_ACCEPT] = {SP_Q_ACCEPT, sp_accept_attempt, sp_plain_fail,
                      sp_plain_armed, sp_plain_zero},
-    [SP_K_CONNECT] = {SP_Q_WRITE, sp_connect_attempt, sp_plain_fail,
+    [SP_K_CONNECT] = {SP_Q_CONNECT, sp_connect_attempt, sp_plain_fail,
                       sp_plain_armed, sp_plain_zero},
     [SP_K_SEND] = {SP_Q_WRITE, sp_send_attempt, sp_send_fail, sp_send_armed,
                    sp_plain_zero},
@@ -306,11 +306,18 @@ void sp_queue_service(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q)
             if (!head->signalled) {
                 sp_event_select(d, head);
                 head->signalled = true;
+                if (head->kind == SP_K_CONNECT && !s->connecting) {
+                    /* finished early by its caller (connect/1): the
+                     * select still comes, as OTP's, and that is all */
+                    dequeue(head);
+                    sp_op_free(d, head);
+                    continue;
+                }
             }
             sp_sock_want(d, s, q, false);
             return;
         }
-        if (q != SP_Q_WRITE && d->out_high) {
+        if (!sp_queue_writes(q) && d->out_high) {
             /* The VM is not reading: stop reading sockets for it. */
             s->stalled = true;
             sp_sock_want(d, s, q, false);
@@ -349,6 +356,17 @@ int sp_queue_cancel(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
     if (was_head)
         sp_queue_service(d, s, q);
     return 0;
+}
+
+void sp_queue_drop_signalled(struct sp_daemon *d, struct sp_sock *s,
+                             enum sp_queue q)
+{
+    struct sp_op *head = TAILQ_FIRST(&s->q[q]);
+    if (!head || !head->signalled)
+        return;
+    dequeue(head);
+    sp_op_free(d, head);
+    sp_queue_service(d, s, q);
 }
 
 void sp_queue_drop_pid(struct sp_daemon *d, struct sp_sock *s,

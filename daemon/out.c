@@ -249,6 +249,7 @@ static void resume(struct sp_daemon *d, struct sp_sock *s, void *arg)
     (void)arg;
     if (s->stalled) {
         s->stalled = false;
+        sp_queue_service(d, s, SP_Q_ACCEPT);
         sp_queue_service(d, s, SP_Q_READ);
     }
 }

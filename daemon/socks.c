@@ -54,8 +54,13 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct sp_sock *s = arg;
-    sp_queue_service(s->d, s, SP_Q_WRITE);
-    sp_out_flush(s->d);
+    struct sp_daemon *d = s->d;
+    uint64_t id = s->id;
+    if (!TAILQ_EMPTY(&s->q[SP_Q_CONNECT]))
+        sp_queue_service(d, s, SP_Q_CONNECT);
+    if ((s = sp_sock_find(d, id)))
+        sp_queue_service(d, s, SP_Q_WRITE);
+    sp_out_flush(d);
 }
 
 struct sp_sock *sp_sock_add(struct sp_daemon *d, int fd, int domain, int type,
@@ -114,15 +119,16 @@ void sp_sock_want(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
                   bool on)
 {
     (void)d;
-    struct event *ev = q == SP_Q_WRITE ? s->ev_write : s->ev_read;
-    if (!on && q != SP_Q_WRITE) {
-        /* The read event serves two queues: keep it while either wants it. */
-        enum sp_queue other = q == SP_Q_READ ? SP_Q_ACCEPT : SP_Q_READ;
-        struct sp_op *h = TAILQ_FIRST(&s->q[other]);
-        if (h && !h->signalled && !h->hold)
+    bool writes = sp_queue_writes(q);
+    struct event *ev = writes ? s->ev_write : s->ev_read;
+    /* Each event serves two queues: keep it while either wants it. */
+    for (int o = 0; !on && o < SP_Q__MAX; o++) {
+        struct sp_op *h = TAILQ_FIRST(&s->q[o]);
+        if (o != (int)q && sp_queue_writes((enum sp_queue)o) == writes && h &&
+            !h->signalled && !h->hold)
             on = true;
     }
-    bool pending = event_pending(ev, q == SP_Q_WRITE ? EV_WRITE : EV_READ, NULL);
+    bool pending = event_pending(ev, writes ? EV_WRITE : EV_READ, NULL);
     if (on && !pending)
         event_add(ev, NULL);
     else if (!on && pending)

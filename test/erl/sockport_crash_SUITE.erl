@@ -22,6 +22,8 @@
 -export([caller_killed_in_recv_next_reader_gets_data/1]).
 -export([caller_killed_in_accept_next_acceptor_served/1]).
 -export([owner_death_closes_sockets/1]).
+-export([caller_killed_nowait_armed_next_served/1]).
+-export([monitor_down_on_close_and_owner_death/1]).
 
 -import(sockport_test_lib, [doc/1, wait_blocked/1, until/2]).
 
@@ -40,7 +42,9 @@ all() ->
 groups() ->
     Both = [caller_killed_in_recv_next_reader_gets_data,
             caller_killed_in_accept_next_acceptor_served,
-            owner_death_closes_sockets],
+            owner_death_closes_sockets,
+            caller_killed_nowait_armed_next_served,
+            monitor_down_on_close_and_owner_death],
     [{socket, [], Both},
      {sockport, [], [kill_wakes_blocked_callers, kill_aborts_selects, kill_fires_monitors,
                      kill_mid_traffic, kill_new_daemon_works, kill_old_handles_closed,
@@ -379,4 +383,63 @@ owner_death_closes_sockets(Config) ->
                  ?PROMPT),
     {ok, C} = M:open(inet, stream, tcp),
     {error, econnrefused} = M:connect(C, LA),
+    ok.
+
+-spec caller_killed_nowait_armed_next_served(list()) -> ok.
+caller_killed_nowait_armed_next_served(Config) ->
+    doc("Ensure that a process that armed a nowait recv or accept and then died has its select cancelled, so the next reader or acceptor is served."),
+    M = mod(Config),
+    {L, LA} = listener(M),
+    {ok, C} = M:open(inet, stream, tcp),
+    ok = M:connect(C, LA),
+    {ok, A} = M:accept(L, 5000),
+    Self = self(),
+    Arm = fun(F) ->
+                  P = spawn(fun() -> Self ! {armed, F()}, receive after infinity -> ok end end),
+                  {select, _} = receive {armed, R} -> R after ?PROMPT -> none end,
+                  dead = kill_proc(P)
+          end,
+    Arm(fun() -> M:recv(A, 0, nowait) end),
+    W = blocked(fun() -> M:recv(A, 0, 30000) end),
+    ok = M:send(C, <<"for the next">>),
+    {ok, <<"for the next">>} = await(W, ?PROMPT),
+    Arm(fun() -> M:recv(A, 0, make_ref()) end),
+    ok = M:send(C, <<"direct">>),
+    {ok, <<"direct">>} = M:recv(A, 0, 5000),
+    Arm(fun() -> M:accept(L, nowait) end),
+    W2 = blocked(fun() -> element(1, M:accept(L, 30000)) end),
+    {ok, C2} = M:open(inet, stream, tcp),
+    ok = M:connect(C2, LA),
+    ok = await(W2, ?PROMPT),
+    %% And our own nowait select afterwards gets its message.
+    {select, {select_info, recv, H}} = M:recv(A, 0, nowait),
+    ok = M:send(C, <<"mine">>),
+    receive {'$socket', A, select, H} -> ok after ?PROMPT -> error(no_select) end,
+    {ok, <<"mine">>} = M:recv(A, 0, nowait),
+    ok.
+
+-spec monitor_down_on_close_and_owner_death(list()) -> ok.
+monitor_down_on_close_and_owner_death(Config) ->
+    doc("Ensure that socket monitors get {'DOWN', Ref, socket, S, closed} when the socket is closed (by anyone) or its owner dies."),
+    M = mod(Config),
+    {L, C, A} = pair(M),
+    MonA = M:monitor(A),
+    ok = await(async(fun() -> M:close(A) end), ?PROMPT),
+    receive {'DOWN', MonA, socket, A, closed} -> ok after ?PROMPT -> error(no_down_close) end,
+    MonC = M:monitor(C),
+    MonC2 = M:monitor(C),
+    ok = M:close(C),
+    [receive {'DOWN', Mon, socket, C, closed} -> ok after ?PROMPT -> error(no_down) end
+     || Mon <- [MonC, MonC2]],
+    Self = self(),
+    Owner = spawn(fun() -> {ok, S} = M:open(inet, dgram, udp), Self ! {sock, S},
+                           receive after infinity -> ok end end),
+    S = receive {sock, S0} -> S0 after ?PROMPT -> error(no_owner) end,
+    MonS = M:monitor(S),
+    dead = kill_proc(Owner),
+    receive {'DOWN', MonS, socket, S, closed} -> ok after ?PROMPT -> error(no_down_owner) end,
+    MonL = M:monitor(L),
+    true = M:cancel_monitor(MonL),
+    ok = M:close(L),
+    receive {'DOWN', MonL, _, _, _} -> error(down_after_cancel) after 300 -> ok end,
     ok.

@@ -4,7 +4,14 @@
 %% group, normalises both traces (sockport_norm) and asserts they are equal.
 %% In the `socket` group the second run is `socket` again: that checks the
 %% scenario itself is deterministic. Both ends of every connection use the
-%% module under test; all traffic stays on loopback.
+%% module under test; all traffic stays on loopback. The running and the
+%% scenario helpers are in sockport_test_lib; the scenarios are split by
+%% family: this suite (open, bind, listen, names, ownership, monitors,
+%% argument and closed-socket errors of every function, the README's
+%% example), sockport_diff_stream_SUITE (accept, connect, send, recv,
+%% shutdown, close of stream sockets), sockport_diff_dgram_SUITE (datagrams)
+%% and sockport_diff_select_SUITE (nowait calls, select handles, cancel,
+%% abort messages, several waiters).
 %%
 %% Cases named seed_* hold behaviour where the seed (OTP 26 documentation)
 %% differs from the installed OTP 25: they assert the seed's behaviour for
@@ -13,7 +20,6 @@
 
 -export([all/0, groups/0, suite/0]).
 -export([init_per_group/2, end_per_group/2]).
--export([run/2]).
 %% Cases (Name/1) and their scenarios (Name/2).
 -export([open_domains_types/1, open_domains_types/2]).
 -export([open_protocols/1, open_protocols/2]).
@@ -24,47 +30,26 @@
 -export([bind_eaddrinuse/1, bind_eaddrinuse/2]).
 -export([bind_bad_addresses/1, bind_bad_addresses/2]).
 -export([listen_backlogs/1, listen_backlogs/2]).
--export([accept_blocking/1, accept_blocking/2]).
--export([accept_timeout/1, accept_timeout/2]).
--export([accept_nowait/1, accept_nowait/2]).
--export([accept_errors/1, accept_errors/2]).
--export([connect_each_domain/1, connect_each_domain/2]).
--export([connect_refused/1, connect_refused/2]).
--export([connect_nowait/1, connect_nowait/2]).
--export([connect_bad_args/1, connect_bad_args/2]).
--export([send_recv_basic/1, send_recv_basic/2]).
--export([recv_peek/1, recv_peek/2]).
--export([recv_timeouts/1, recv_timeouts/2]).
--export([recv_nowait/1, recv_nowait/2]).
--export([recv_nowait_handle/1, recv_nowait_handle/2]).
--export([recv_replace_nowait/1, recv_replace_nowait/2]).
--export([recv_peer_close/1, recv_peer_close/2]).
--export([recv_bad_args/1, recv_bad_args/2]).
--export([send_errors/1, send_errors/2]).
--export([send_full_buffer/1, send_full_buffer/2]).
--export([sendto_recvfrom/1, sendto_recvfrom/2]).
--export([recvfrom_nowait/1, recvfrom_nowait/2]).
--export([dgram_connected/1, dgram_connected/2]).
--export([sendto_errors/1, sendto_errors/2]).
--export([close_wakes_recv/1, close_wakes_recv/2]).
--export([close_wakes_accept/1, close_wakes_accept/2]).
--export([close_aborts_selects/1, close_aborts_selects/2]).
--export([close_by_other_process/1, close_by_other_process/2]).
--export([shutdown_directions/1, shutdown_directions/2]).
 -export([names_errors/1, names_errors/2]).
--export([cancel_recv/1, cancel_recv/2]).
--export([cancel_accept/1, cancel_accept/2]).
--export([cancel_bad_args/1, cancel_bad_args/2]).
 -export([owner_get_set/1, owner_get_set/2]).
 -export([owner_death_closes/1, owner_death_closes/2]).
--export([waiters_fifo_recv/1, waiters_fifo_recv/2]).
--export([waiters_fifo_accept/1, waiters_fifo_accept/2]).
--export([waiters_fifo_nowait/1, waiters_fifo_nowait/2]).
 -export([readme_example/1, readme_example/2]).
+-export([owner_transfer_then_old_owner_dies/1, owner_transfer_then_old_owner_dies/2]).
+-export([owner_not_owner_third_party/1, owner_not_owner_third_party/2]).
+-export([monitor_down/1, monitor_down/2]).
+-export([closed_everywhere/1, closed_everywhere/2]).
+-export([not_socket_everywhere/1, not_socket_everywhere/2]).
+-export([bad_args_everywhere/1, bad_args_everywhere/2]).
 -export([seed_accept_replaced_nowait_aborts/1]).
 -export([seed_timed_out_head_serves_next/1]).
 
 -import(sockport_test_lib, [doc/1, x/1, wait_blocked/1, msgs/1]).
+-import(sockport_test_lib, [compare/2, run/2, rec/2, call/2, async/1, await/1, msg/1]).
+-import(sockport_test_lib, [dom/1, addr/2, open/3, listener/3, pair/3, dgram/3, dead_addr/3]).
+-import(sockport_test_lib, [close_ok/2, accept_for/4, recv_all/4, send_until_error/3, shape/2]).
+-import(sockport_test_lib, [socket_msg/1, owner_loop/1, owner_call/2, closed_within/2, from/3]).
+-import(sockport_test_lib, [blocked/1, fill_dgram/3, bounded/2]).
+-import(sockport_test_lib, [full_listener/3, full_pair/4, big/0, full_dgram/3, full_dgram_connected/3]).
 
 -define(STREAM_KINDS, [inet, inet6, path, abstract]).
 -define(DGRAM_KINDS, [inet, inet6, path, abstract]).
@@ -90,17 +75,11 @@ diff_cases() ->
     [open_domains_types, open_protocols, open_opts, open_bad_args,
      bind_maps, bind_atoms, bind_eaddrinuse, bind_bad_addresses,
      listen_backlogs,
-     accept_blocking, accept_timeout, accept_nowait, accept_errors,
-     connect_each_domain, connect_refused, connect_nowait, connect_bad_args,
-     send_recv_basic, recv_peek, recv_timeouts, recv_nowait, recv_nowait_handle,
-     recv_replace_nowait, recv_peer_close, recv_bad_args, send_errors, send_full_buffer,
-     sendto_recvfrom, recvfrom_nowait, dgram_connected, sendto_errors,
-     close_wakes_recv, close_wakes_accept, close_aborts_selects, close_by_other_process,
-     shutdown_directions, names_errors,
-     cancel_recv, cancel_accept, cancel_bad_args,
+     names_errors,
      owner_get_set, owner_death_closes,
-     waiters_fifo_recv, waiters_fifo_accept, waiters_fifo_nowait,
-     readme_example].
+     readme_example,
+     owner_transfer_then_old_owner_dies, owner_not_owner_third_party, monitor_down,
+     closed_everywhere, not_socket_everywhere, bad_args_everywhere].
 
 seed_cases() ->
     [seed_accept_replaced_nowait_aborts, seed_timed_out_head_serves_next].
@@ -118,152 +97,6 @@ init_per_group(sockport, Config) ->
 -spec end_per_group(atom(), list()) -> ok.
 end_per_group(_, _) ->
     ok.
-
-%% ===================================================================
-%% Running and comparing
-%% ===================================================================
-
-compare(Config, Scenario) ->
-    Mod = proplists:get_value(mod, Config),
-    Expected = run(Scenario, socket),
-    Got = run(Scenario, Mod),
-    case Expected =:= Got of
-        true -> ok;
-        false ->
-            error({traces_differ,
-                   shorten(#{diff => sockport_norm:diff(Expected, Got),
-                             socket => Expected, Mod => Got})})
-    end.
-
-%% For reports only: long binaries cut to their first 32 bytes and size.
-shorten(B) when is_binary(B), byte_size(B) > 64 ->
-    {binary:part(B, 0, 32), '...', {bytes, byte_size(B)}};
-shorten(L) when is_list(L) -> [shorten(E) || E <- L];
-shorten(T) when is_tuple(T) -> list_to_tuple(shorten(tuple_to_list(T)));
-shorten(M) when is_map(M) -> maps:map(fun(_, V) -> shorten(V) end, M);
-shorten(Other) -> Other.
-
-%% Run a scenario in a fresh process with its own temp dir and abstract-name
-%% tag; return its normalised trace. The process is killed at the end, so
-%% that its helpers (linked) die and its sockets are closed.
--spec run(fun((module(), map()) -> term()), module()) -> list().
-run(Scenario, Mod) ->
-    Tmp = sockport_test_lib:mktemp(),
-    Tag = <<"spt", (integer_to_binary(erlang:unique_integer([positive])))/binary>>,
-    Self = self(),
-    {Pid, MRef} =
-        spawn_monitor(
-          fun() ->
-                  put(trace, []),
-                  put(uniq, 0),
-                  End = try Scenario(Mod, #{mod => Mod, tmp => Tmp, tag => Tag}) of
-                            _ -> []
-                        catch C:E:St -> [{crashed, C, E, where(St)}]
-                        end,
-                  Self ! {self(), lists:reverse(get(trace)) ++ End},
-                  receive stop -> ok end
-          end),
-    Trace = receive
-                {Pid, T} -> T;
-                {'DOWN', MRef, process, Pid, Why} -> [{died, Why}]
-            after 60000 -> [scenario_timeout]
-            end,
-    exit(Pid, kill),
-    receive {'DOWN', MRef, process, Pid, _} -> ok end,
-    sockport_test_lib:rmtemp(Tmp),
-    sockport_norm:normalise(Trace, [{Tmp, <<"$TMP">>}, {Tag, <<"$TAG">>}]).
-
-%% The innermost frame of this module in a stack trace.
-where(St) ->
-    case [{F, A, proplists:get_value(line, L)} || {?MODULE, F, A, L} <- St] of
-        [W | _] -> W;
-        [] -> lists:sublist(St, 1)
-    end.
-
-%% ===================================================================
-%% Scenario helpers
-%% ===================================================================
-
-rec(Label, Value) ->
-    put(trace, [{Label, Value} | get(trace)]),
-    Value.
-
-%% Record the result of F, or the exception it raises.
-call(Label, F) ->
-    rec(Label, x(F)).
-
-%% Run F in a linked helper process; await/1 gets its result.
-async(F) ->
-    Self = self(),
-    Tag = make_ref(),
-    P = spawn_link(fun() -> Self ! {Tag, x(F)} end),
-    {P, Tag}.
-
-await({_P, Tag}) ->
-    receive {Tag, V} -> V
-    after ?LONG -> no_result_within_10s
-    end.
-
-%% The next message, or no_message after Ms.
-msg(Ms) ->
-    receive M -> M
-    after Ms -> no_message
-    end.
-
-uniq() ->
-    N = get(uniq) + 1,
-    put(uniq, N),
-    integer_to_binary(N).
-
-dom(inet) -> inet;
-dom(inet6) -> inet6;
-dom(path) -> local;
-dom(abstract) -> local.
-
-%% A fresh address of kind K (port 0, a new path, a new abstract name).
-addr(inet, _) -> #{family => inet, addr => {127, 0, 0, 1}, port => 0};
-addr(inet6, _) -> #{family => inet6, addr => {0, 0, 0, 0, 0, 0, 0, 1}, port => 0};
-addr(path, #{tmp := Tmp}) -> #{family => local, path => <<Tmp/binary, "/s", (uniq())/binary>>};
-addr(abstract, #{tag := Tag}) -> #{family => local, path => <<0, Tag/binary, "-", (uniq())/binary>>}.
-
-open(M, K, Type) ->
-    {ok, S} = M:open(dom(K), Type),
-    S.
-
-%% A listening socket of kind K and its address.
-listener(M, K, X) ->
-    L = open(M, K, stream),
-    ok = M:bind(L, addr(K, X)),
-    ok = M:listen(L),
-    {ok, LA} = M:sockname(L),
-    {L, LA}.
-
-%% A connected stream pair {Listener, Client, Accepted}.
-pair(M, K, X) ->
-    {L, LA} = listener(M, K, X),
-    C = open(M, K, stream),
-    ok = M:connect(C, LA),
-    {ok, A} = M:accept(L, ?LONG),
-    {L, C, A}.
-
-%% A bound datagram socket and its address.
-dgram(M, K, X) ->
-    S = open(M, K, dgram),
-    ok = M:bind(S, addr(K, X)),
-    {ok, SA} = M:sockname(S),
-    {S, SA}.
-
-%% An address of kind K where nothing listens.
-dead_addr(M, inet, X) -> closed_port(M, inet, X);
-dead_addr(M, inet6, X) -> closed_port(M, inet6, X);
-dead_addr(_M, K, X) -> addr(K, X).
-
-closed_port(M, K, X) ->
-    S = open(M, K, stream),
-    ok = M:bind(S, addr(K, X)),
-    {ok, SA} = M:sockname(S),
-    ok = M:close(S),
-    SA.
 
 %% ===================================================================
 %% open
@@ -313,9 +146,6 @@ open_opts(M, _X) ->
          close_ok(M, R3)
      end || O <- Opts],
     call(open4_not_map, fun() -> M:open(inet, stream, tcp, [debug]) end).
-
-close_ok(M, {ok, S}) -> M:close(S);
-close_ok(_, _) -> ok.
 
 ?DIFF(open_bad_args,
       "Ensure that open with a bad domain, type or protocol fails as OTP does (error or exception).").
@@ -419,570 +249,8 @@ listen_backlogs(M, X) ->
      end || K <- ?STREAM_KINDS].
 
 %% ===================================================================
-%% accept
+%% sockname and peername
 %% ===================================================================
-
-?DIFF(accept_blocking,
-      "Ensure that accept/1 and accept/2 (infinity, ms) block until a client connects.").
-accept_blocking(M, X) ->
-    Self = self(),
-    [begin
-         {L, LA} = listener(M, K, X),
-         [begin
-              W = async(fun() -> accept_for(M, L, T, Self) end),
-              rec({blocked, K, T}, wait_blocked(element(1, W))),
-              C = open(M, K, stream),
-              rec({connect, K, T}, M:connect(C, LA)),
-              R = rec({accepted, K, T}, await(W)),
-              {ok, A} = R,
-              {ok, CN} = M:sockname(C),
-              {ok, AP} = M:peername(A),
-              rec({peer_is_client, K, T}, {CN =:= AP, AP}),
-              rec({accepted_sockname, K, T}, M:sockname(A))
-          end || T <- [infinity, ?LONG]],
-         W1 = async(fun() -> accept_for(M, L, infinity, Self) end),
-         wait_blocked(element(1, W1)),
-         C1 = open(M, K, stream),
-         ok = M:connect(C1, LA),
-         rec({accept1, K}, await(W1))
-     end || K <- ?STREAM_KINDS].
-
-%% Accept in a helper process and hand the socket to Owner (a socket dies
-%% with its owner, and the helper ends right after).
-accept_for(M, L, Timeout, Owner) ->
-    case M:accept(L, Timeout) of
-        {ok, S} ->
-            ok = M:setopt(S, {otp, controlling_process}, Owner),
-            {ok, S};
-        Other ->
-            Other
-    end.
-
-?DIFF(accept_timeout,
-      "Ensure that accept/2 with a timeout (0 or ms) answers {error, timeout} when nobody connects.").
-accept_timeout(M, X) ->
-    [begin
-         {L, LA} = listener(M, K, X),
-         rec({accept_0, K}, M:accept(L, 0)),
-         rec({accept_200, K}, M:accept(L, 200)),
-         C = open(M, K, stream),
-         ok = M:connect(C, LA),
-         rec({accept_pending_0, K}, element(1, M:accept(L, 0)))
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(accept_nowait,
-      "Ensure that accept(L, nowait) selects, the select message comes on connect, and accept then succeeds.").
-accept_nowait(M, X) ->
-    [begin
-         {L, LA} = listener(M, K, X),
-         rec({select, K}, M:accept(L, nowait)),
-         rec({no_msg_yet, K}, msgs(200)),
-         C = open(M, K, stream),
-         ok = M:connect(C, LA),
-         rec({select_msg, K}, msg(?LONG)),
-         rec({accept_again, K}, M:accept(L, nowait)),
-         rec({ready_now, K}, begin
-                                 C2 = open(M, K, stream),
-                                 ok = M:connect(C2, LA),
-                                 element(1, M:accept(L, nowait))
-                             end),
-         rec({no_more_msgs, K}, msgs(200))
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(accept_errors,
-      "Ensure that accept on a non-listening, dgram or closed socket and with bad timeouts fails as OTP does.").
-accept_errors(M, X) ->
-    [begin
-         S = open(M, K, stream),
-         rec({not_listening, K}, M:accept(S, 100)),
-         D = open(M, K, dgram),
-         rec({dgram, K}, M:accept(D, 100)),
-         {L, _} = listener(M, K, X),
-         call({bad_timeout, K}, fun() -> M:accept(L, foo) end),
-         call({negative_timeout, K}, fun() -> M:accept(L, -1) end),
-         ok = M:close(L),
-         rec({closed, K}, M:accept(L)),
-         rec({closed_nowait, K}, M:accept(L, nowait))
-     end || K <- ?STREAM_KINDS],
-    call(not_a_socket, fun() -> M:accept(foo) end).
-
-%% ===================================================================
-%% connect
-%% ===================================================================
-
-?DIFF(connect_each_domain,
-      "Ensure that connect/2,3 connect stream sockets and set sockname and peername.").
-connect_each_domain(M, X) ->
-    [begin
-         {L, LA} = listener(M, K, X),
-         C = open(M, K, stream),
-         rec({peername_before, K}, M:peername(C)),
-         rec({connect2, K}, M:connect(C, LA)),
-         rec({peername, K}, M:peername(C)),
-         {ok, A} = M:accept(L),
-         rec({accepted_peername, K}, M:peername(A)),
-         C3 = open(M, K, stream),
-         rec({connect3, K}, M:connect(C3, LA, ?LONG)),
-         C4 = open(M, K, stream),
-         rec({connect3_infinity, K}, M:connect(C4, LA, infinity)),
-         rec({connect_again, K}, M:connect(C4, LA))
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(connect_refused,
-      "Ensure that connecting where nothing listens gives econnrefused (or OTP's error for the path).").
-connect_refused(M, X) ->
-    [begin
-         Dead = dead_addr(M, K, X),
-         C = open(M, K, stream),
-         rec({connect, K}, M:connect(C, Dead)),
-         C2 = open(M, K, stream),
-         rec({connect3, K}, M:connect(C2, Dead, ?LONG))
-     end || K <- ?STREAM_KINDS],
-    %% A path that exists but where nobody listens.
-    B = open(M, path, stream),
-    BA = addr(path, X),
-    ok = M:bind(B, BA),
-    C = open(M, path, stream),
-    rec(connect_bound_not_listening, M:connect(C, BA)).
-
-?DIFF(connect_nowait,
-      "Ensure that connect(S, A, nowait|Handle) selects, the select message comes, and connect/1 finishes it.").
-connect_nowait(M, X) ->
-    [begin
-         {L, LA} = listener(M, K, X),
-         C = open(M, K, stream),
-         R = rec({connect_nowait, K}, M:connect(C, LA, nowait)),
-         case R of
-             {select, _} ->
-                 rec({select_msg, K}, msg(?LONG)),
-                 rec({connect1, K}, M:connect(C));
-             _ -> ok
-         end,
-         rec({peername, K}, M:peername(C)),
-         {ok, _} = M:accept(L),
-         H = make_ref(),
-         C2 = open(M, K, stream),
-         R2 = rec({connect_handle, K}, M:connect(C2, LA, H)),
-         case R2 of
-             {select, _} ->
-                 rec({select_msg_handle, K}, msg(?LONG)),
-                 rec({connect1_handle, K}, M:connect(C2));
-             _ -> ok
-         end,
-         Dead = dead_addr(M, K, X),
-         C3 = open(M, K, stream),
-         R3 = rec({connect_nowait_refused, K}, M:connect(C3, Dead, nowait)),
-         case R3 of
-             {select, _} ->
-                 rec({select_msg_refused, K}, msg(?LONG)),
-                 rec({connect1_refused, K}, M:connect(C3));
-             _ -> ok
-         end
-     end || K <- [inet, inet6]].
-
-?DIFF(connect_bad_args,
-      "Ensure that connect with bad addresses or timeouts, or on closed/connected sockets, fails as OTP does.").
-connect_bad_args(M, X) ->
-    {L, LA} = listener(M, inet, X),
-    S = open(M, inet, stream),
-    call(bad_addr_atom, fun() -> M:connect(S, foo) end),
-    call(bad_addr_tuple, fun() -> M:connect(S, LA#{addr := {1, 2, 3}}) end),
-    call(bad_timeout, fun() -> M:connect(S, LA, foo) end),
-    call(negative_timeout, fun() -> M:connect(S, LA, -5) end),
-    call(inet6_addr_on_inet, fun() -> M:connect(S, (addr(inet6, X))#{port := 1}) end),
-    call(local_addr_on_inet, fun() -> M:connect(S, addr(path, X)) end),
-    call(connect1_without_connect, fun() -> M:connect(S) end),
-    ok = M:connect(S, LA),
-    {ok, _} = M:accept(L),
-    rec(already_connected, M:connect(S, LA)),
-    ok = M:close(S),
-    rec(closed, M:connect(S, LA)),
-    call(not_a_socket, fun() -> M:connect(foo, LA) end).
-
-%% ===================================================================
-%% send and recv
-%% ===================================================================
-
-?DIFF(send_recv_basic,
-      "Ensure that send/2,3,4 and recv/1,2,3,4 move bytes both ways on every stream domain.").
-send_recv_basic(M, X) ->
-    [begin
-         {_L, C, A} = pair(M, K, X),
-         rec({send2, K}, M:send(C, <<"hello">>)),
-         rec({recv2, K}, M:recv(A, 5)),
-         rec({send_iolist, K}, M:send(A, [<<"a">>, "bc", [$d | <<"e">>]])),
-         rec({recv1, K}, M:recv(C)),
-         rec({send3_flags, K}, M:send(C, <<"12345">>, [])),
-         rec({recv3_flags, K}, M:recv(A, 5, [])),
-         rec({send3_timeout, K}, M:send(C, <<"abc">>, ?LONG)),
-         rec({recv3_timeout, K}, M:recv(A, 3, ?LONG)),
-         rec({send4, K}, M:send(C, <<"xyz">>, [], infinity)),
-         rec({recv4, K}, M:recv(A, 3, [], infinity)),
-         rec({send_empty, K}, M:send(C, <<>>)),
-         Big = binary:copy(<<"0123456789">>, 20000),
-         W = async(fun() -> recv_all(M, A, byte_size(Big), <<>>) end),
-         rec({send_big, K}, M:send(C, Big)),
-         rec({recv_big, K}, await(W) =:= Big)
-     end || K <- ?STREAM_KINDS].
-
-recv_all(_M, _S, 0, Acc) ->
-    Acc;
-recv_all(M, S, N, Acc) ->
-    case M:recv(S, 0, ?LONG) of
-        {ok, B} -> recv_all(M, S, N - byte_size(B), <<Acc/binary, B/binary>>);
-        Other -> {Other, Acc}
-    end.
-
-?DIFF(recv_peek,
-      "Ensure that recv with [peek] returns data without consuming it.").
-recv_peek(M, X) ->
-    [begin
-         {_L, C, A} = pair(M, K, X),
-         ok = M:send(C, <<"hello world">>),
-         rec({peek3, K}, M:recv(A, 5, [peek])),
-         rec({peek4, K}, M:recv(A, 5, [peek], ?LONG)),
-         rec({recv, K}, M:recv(A, 11)),
-         call({bad_flag, K}, fun() -> M:recv(A, 5, [not_a_flag]) end)
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(recv_timeouts,
-      "Ensure that recv with a timeout answers {error, timeout} or {error, {timeout, Data}} with partial data.").
-recv_timeouts(M, X) ->
-    [begin
-         {_L, C, A} = pair(M, K, X),
-         rec({timeout_0, K}, M:recv(A, 0, 0)),
-         rec({timeout_200, K}, M:recv(A, 0, 200)),
-         rec({timeout_len_200, K}, M:recv(A, 4, 200)),
-         ok = M:send(C, <<"abc">>),
-         rec({partial_timeout, K}, M:recv(A, 10, 300)),
-         ok = M:send(C, <<"def">>),
-         rec({len0_with_data, K}, M:recv(A, 0, 300)),
-         ok = M:send(C, <<"ghi">>),
-         rec({partial_zero, K}, M:recv(A, 10, 0)),
-         ok = M:send(C, <<"jkl">>),
-         rec({exact_zero, K}, M:recv(A, 3, 0))
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(recv_nowait,
-      "Ensure that recv(S, L, nowait) selects, partial data comes as {select, {SelectInfo, Data}}, and the select message follows.").
-recv_nowait(M, X) ->
-    [begin
-         {_L, C, A} = pair(M, K, X),
-         rec({select, K}, M:recv(A, 0, nowait)),
-         rec({no_msg_yet, K}, msgs(200)),
-         ok = M:send(C, <<"abc">>),
-         rec({select_msg, K}, msg(?LONG)),
-         rec({recv_after_select, K}, M:recv(A, 0, nowait)),
-         ok = M:send(C, <<"def">>),
-         rec({data_ready, K}, M:recv(A, 0, nowait)),
-         ok = M:send(C, <<"ghi">>),
-         rec({partial, K}, M:recv(A, 10, nowait)),
-         ok = M:send(C, <<"1234567">>),
-         rec({select_msg_2, K}, msg(?LONG)),
-         rec({rest, K}, M:recv(A, 7, nowait)),
-         rec({no_more_msgs, K}, msgs(200))
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(recv_nowait_handle,
-      "Ensure that a caller-supplied reference is the select handle in the SelectInfo and the '$socket' select message.").
-recv_nowait_handle(M, X) ->
-    [begin
-         {L, C, A} = pair(M, K, X),
-         H = make_ref(),
-         rec({select, K}, M:recv(A, 0, H)),
-         ok = M:send(C, <<"x">>),
-         rec({select_msg, K}, receive {'$socket', _, select, H} = Msg -> Msg after ?LONG -> none end),
-         rec({recv, K}, M:recv(A, 0, H)),
-         H2 = make_ref(),
-         rec({accept_handle, K}, M:accept(L, H2)),
-         {ok, LA} = M:sockname(L),
-         C2 = open(M, K, stream),
-         ok = M:connect(C2, LA),
-         rec({accept_msg, K}, receive {'$socket', _, select, H2} = Msg2 -> Msg2 after ?LONG -> none end),
-         rec({accept, K}, element(1, M:accept(L, H2)))
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(recv_replace_nowait,
-      "Ensure that a second nowait recv by the same process replaces the first as OTP does (messages included).").
-recv_replace_nowait(M, X) ->
-    [begin
-         {_L, C, A} = pair(M, K, X),
-         rec({first, K}, M:recv(A, 0, nowait)),
-         rec({second, K}, M:recv(A, 0, nowait)),
-         rec({msgs_before_data, K}, msgs(200)),
-         ok = M:send(C, <<"data">>),
-         rec({msgs_after_data, K}, msgs(300)),
-         rec({recv, K}, M:recv(A, 0, nowait))
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(recv_peer_close,
-      "Ensure that after the peer closes, buffered data is delivered and then {error, closed} in every mode.").
-recv_peer_close(M, X) ->
-    [begin
-         {_L, C, A} = pair(M, K, X),
-         ok = M:send(C, <<"bye">>),
-         ok = M:close(C),
-         rec({data, K}, M:recv(A, 0)),
-         rec({infinity, K}, M:recv(A, 0)),
-         rec({timeout, K}, M:recv(A, 0, 1000)),
-         rec({nowait, K}, M:recv(A, 0, nowait)),
-         rec({send_after_close, K}, send_until_error(M, A, 20)),
-         {_L2, C2, A2} = pair(M, K, X),
-         ok = M:send(C2, <<"abc">>),
-         W = async(fun() -> M:recv(A2, 10) end),
-         wait_blocked(element(1, W)),
-         ok = M:close(C2),
-         rec({partial_then_closed, K}, await(W))
-     end || K <- ?STREAM_KINDS].
-
-%% The first error of repeated sends (the first send may still succeed).
-send_until_error(_M, _S, 0) ->
-    no_error;
-send_until_error(M, S, N) ->
-    case M:send(S, <<"x">>) of
-        ok -> timer:sleep(20), send_until_error(M, S, N - 1);
-        Error -> Error
-    end.
-
-?DIFF(recv_bad_args,
-      "Ensure that recv with bad lengths, flags or timeouts raises as OTP does.").
-recv_bad_args(M, X) ->
-    {_L, _C, A} = pair(M, inet, X),
-    [call({recv, Args}, fun() -> apply(M, recv, [A | Args]) end)
-     || Args <- [[-1], [foo], [0, [foo]], [0, foo], [0, -1], [0, [peek], -1],
-                 [0, [peek], foo], [1.5], [0, [], 1.5]]],
-    call(not_a_socket, fun() -> M:recv(foo, 0) end),
-    ok = M:close(A),
-    rec(closed, M:recv(A, 0)),
-    rec(closed_nowait, M:recv(A, 0, nowait)).
-
-?DIFF(send_errors,
-      "Ensure that send on unconnected, shut-down or closed sockets and with bad arguments fails as OTP does.").
-send_errors(M, X) ->
-    [begin
-         S = open(M, K, stream),
-         rec({unconnected, K}, M:send(S, <<"x">>)),
-         {_L, C, _A} = pair(M, K, X),
-         ok = M:shutdown(C, write),
-         rec({after_shutdown_write, K}, M:send(C, <<"x">>)),
-         call({bad_data, K}, fun() -> M:send(C, foo) end),
-         call({bad_flags, K}, fun() -> M:send(C, <<"x">>, [foo]) end),
-         call({bad_timeout, K}, fun() -> M:send(C, <<"x">>, [], foo) end),
-         ok = M:close(C),
-         rec({closed, K}, M:send(C, <<"x">>))
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(send_full_buffer,
-      "Ensure that send with nowait and with a timeout to a peer that does not read gives the rest of the data back.").
-send_full_buffer(M, X) ->
-    Big = binary:copy(<<"0123456789abcdef">>, 1 bsl 20),   % 16 MiB
-    [begin
-         {_L, C, A} = pair(M, K, X),
-         R1 = M:send(C, Big, nowait),
-         rec({nowait_shape, K}, shape(R1, Big)),
-         case R1 of
-             {select, {_, Rest}} ->
-                 W = async(fun() -> recv_all(M, A, byte_size(Big) - byte_size(Rest), <<>>) end),
-                 rec({select_msg, K}, socket_msg(?LONG)),
-                 rec({drained, K}, byte_size(await(W)) =:= byte_size(Big) - byte_size(Rest));
-             _ -> ok
-         end,
-         rec({timeout_shape, K}, shape(M:send(C, Big, 300), Big)),
-         %% Whether a few more bytes fit by now depends on the kernel's
-         %% buffer tuning, so only the kind of answer is compared.
-         rec({timeout_0_kind, K}, case shape(M:send(C, Big, 0), Big) of
-                                      {error, timeout} -> timed_out;
-                                      {error, {timeout, proper_suffix}} -> timed_out;
-                                      Other -> Other
-                                  end)
-     end || K <- [inet, path]].
-
-%% The form of a send result with the size of the rest replaced by whether
-%% it is a proper, non-empty suffix of what was sent.
-shape({select, {SI, Rest}}, Sent) -> {select, {SI, suffix(Rest, Sent)}};
-shape({error, {R, Rest}}, Sent) when is_binary(Rest) -> {error, {R, suffix(Rest, Sent)}};
-shape(Other, _) -> Other.
-
-suffix(Rest, Sent) ->
-    N = byte_size(Rest),
-    N > 0 andalso N < byte_size(Sent) andalso
-        binary:part(Sent, byte_size(Sent) - N, N) =:= Rest andalso proper_suffix.
-
-%% ===================================================================
-%% datagrams
-%% ===================================================================
-
-?DIFF(sendto_recvfrom,
-      "Ensure that sendto/3,4,5 and recvfrom/1..4 exchange datagrams with the right source, truncation, peek and timeouts.").
-sendto_recvfrom(M, X) ->
-    [begin
-         {A, AA} = dgram(M, K, X),
-         {B, BA} = dgram(M, K, X),
-         rec({sendto3, K}, M:sendto(B, <<"one">>, AA)),
-         rec({recvfrom1, K}, M:recvfrom(A)),
-         rec({sendto4, K}, M:sendto(B, <<"two-long-datagram">>, AA, [])),
-         rec({recvfrom2_trunc, K}, M:recvfrom(A, 3)),
-         rec({sendto5, K}, M:sendto(B, <<"three">>, AA, [], ?LONG)),
-         rec({recvfrom3_peek, K}, M:recvfrom(A, 0, [peek])),
-         rec({recvfrom4, K}, M:recvfrom(A, 0, [], ?LONG)),
-         rec({recvfrom_timeout, K}, M:recvfrom(A, 0, [], 200)),
-         rec({recvfrom_timeout_0, K}, M:recvfrom(A, 0, 0)),
-         rec({sendto_reply, K}, M:sendto(A, <<"back">>, BA)),
-         rec({recv_on_dgram, K}, M:recv(B, 0)),
-         rec({sendto_empty, K}, M:sendto(A, <<>>, BA)),
-         rec({recvfrom_empty, K}, M:recvfrom(B, 0, ?LONG)),
-         U = open(M, K, dgram),
-         rec({sendto_unbound, K}, M:sendto(U, <<"anon">>, AA)),
-         rec({recvfrom_unbound_source, K}, M:recvfrom(A, 0, ?LONG))
-     end || K <- ?DGRAM_KINDS].
-
-?DIFF(recvfrom_nowait,
-      "Ensure that recvfrom(S, 0, nowait|Handle) selects and the select message follows a datagram.").
-recvfrom_nowait(M, X) ->
-    [begin
-         {A, AA} = dgram(M, K, X),
-         {B, _} = dgram(M, K, X),
-         rec({select, K}, M:recvfrom(A, 0, nowait)),
-         rec({no_msg_yet, K}, msgs(200)),
-         ok = M:sendto(B, <<"d1">>, AA),
-         rec({select_msg, K}, msg(?LONG)),
-         rec({recvfrom, K}, M:recvfrom(A, 0, nowait)),
-         H = make_ref(),
-         rec({select_handle, K}, M:recvfrom(A, 0, [], H)),
-         ok = M:sendto(B, <<"d2">>, AA),
-         rec({select_msg_handle, K}, msg(?LONG)),
-         rec({recvfrom_handle, K}, M:recvfrom(A, 0, [], H)),
-         rec({no_more_msgs, K}, msgs(200))
-     end || K <- ?DGRAM_KINDS].
-
-?DIFF(dgram_connected,
-      "Ensure that a connected datagram socket sends with send/2 and reports its peer.").
-dgram_connected(M, X) ->
-    [begin
-         {A, AA} = dgram(M, K, X),
-         {B, BA} = dgram(M, K, X),
-         rec({connect, K}, M:connect(B, AA)),
-         rec({peername, K}, M:peername(B)),
-         rec({send, K}, M:send(B, <<"hi">>)),
-         rec({recvfrom, K}, M:recvfrom(A)),
-         rec({sendto_back, K}, M:sendto(A, <<"yo">>, BA)),
-         rec({recv, K}, M:recv(B, 0, ?LONG))
-     end || K <- ?DGRAM_KINDS].
-
-?DIFF(sendto_errors,
-      "Ensure that sendto with bad or foreign addresses, oversize datagrams and closed sockets fails as OTP does.").
-sendto_errors(M, X) ->
-    {A, AA} = dgram(M, inet, X),
-    call(bad_addr, fun() -> M:sendto(A, <<"x">>, foo) end),
-    call(bad_tuple, fun() -> M:sendto(A, <<"x">>, AA#{addr := {1, 2}}) end),
-    call(inet6_on_inet, fun() -> M:sendto(A, <<"x">>, (addr(inet6, X))#{port := 9}) end),
-    call(bad_flags, fun() -> M:sendto(A, <<"x">>, AA, [foo]) end),
-    call(bad_timeout, fun() -> M:sendto(A, <<"x">>, AA, [], foo) end),
-    rec(too_big, M:sendto(A, binary:copy(<<"z">>, 70000), AA)),
-    {P, _} = dgram(M, path, X),
-    rec(local_no_such_path, M:sendto(P, <<"x">>, addr(path, X))),
-    rec(local_no_such_abstract, M:sendto(P, <<"x">>, addr(abstract, X))),
-    ok = M:close(A),
-    rec(closed, M:sendto(A, <<"x">>, AA)),
-    rec(recvfrom_closed, M:recvfrom(A)).
-
-%% ===================================================================
-%% close and shutdown
-%% ===================================================================
-
-?DIFF(close_wakes_recv,
-      "Ensure that close wakes every process blocked in recv (infinity and timeout) with {error, closed}.").
-close_wakes_recv(M, X) ->
-    [begin
-         {_L, _C, A} = pair(M, K, X),
-         W1 = async(fun() -> M:recv(A, 0) end),
-         rec({blocked1, K}, wait_blocked(element(1, W1))),
-         W2 = async(fun() -> M:recv(A, 0, 30000) end),
-         rec({blocked2, K}, wait_blocked(element(1, W2))),
-         rec({close, K}, M:close(A)),
-         rec({waiter1, K}, await(W1)),
-         rec({waiter2, K}, await(W2)),
-         rec({close_again, K}, M:close(A))
-     end || K <- ?STREAM_KINDS],
-    [begin
-         {D, _} = dgram(M, K, X),
-         W = async(fun() -> M:recvfrom(D) end),
-         wait_blocked(element(1, W)),
-         rec({dgram_close, K}, M:close(D)),
-         rec({dgram_waiter, K}, await(W))
-     end || K <- ?DGRAM_KINDS].
-
-?DIFF(close_wakes_accept,
-      "Ensure that close of a listening socket wakes blocked acceptors with {error, closed}.").
-close_wakes_accept(M, X) ->
-    [begin
-         {L, _} = listener(M, K, X),
-         W1 = async(fun() -> M:accept(L) end),
-         wait_blocked(element(1, W1)),
-         W2 = async(fun() -> M:accept(L, 30000) end),
-         wait_blocked(element(1, W2)),
-         rec({close, K}, M:close(L)),
-         rec({acceptor1, K}, await(W1)),
-         rec({acceptor2, K}, await(W2))
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(close_aborts_selects,
-      "Ensure that close sends {'$socket', S, abort, {Handle, closed}} for pending nowait selects, to every waiting process.").
-close_aborts_selects(M, X) ->
-    [begin
-         {L, _C, A} = pair(M, K, X),
-         rec({recv_select, K}, M:recv(A, 0, nowait)),
-         rec({accept_select, K}, M:accept(L, nowait)),
-         Self = self(),
-         Other = spawn_link(fun() ->
-                                    R = M:recv(A, 0, nowait),
-                                    Self ! {other_selected, R},
-                                    Self ! {other_got, receive Msg -> Msg after ?LONG -> none end}
-                            end),
-         rec({other_queued, K}, receive {other_selected, R} -> R after ?LONG -> none end),
-         rec({close_a, K}, M:close(A)),
-         rec({abort_recv, K}, socket_msg(?LONG)),
-         rec({other_abort, K}, receive {other_got, G} -> G after ?LONG -> none end),
-         rec({close_l, K}, M:close(L)),
-         rec({abort_accept, K}, socket_msg(?LONG)),
-         unlink(Other),
-         rec({no_more_msgs, K}, msgs(200))
-     end || K <- ?STREAM_KINDS].
-
-socket_msg(Ms) ->
-    receive {'$socket', _, _, _} = M -> M
-    after Ms -> no_message
-    end.
-
-?DIFF(close_by_other_process,
-      "Ensure that any process may close a socket and the owner then sees {error, closed}.").
-close_by_other_process(M, X) ->
-    [begin
-         {_L, _C, A} = pair(M, K, X),
-         rec({close_other, K}, await(async(fun() -> M:close(A) end))),
-         rec({owner_recv, K}, M:recv(A, 0, 100)),
-         rec({owner_close, K}, M:close(A))
-     end || K <- ?STREAM_KINDS],
-    call(close_not_socket, fun() -> M:close(foo) end).
-
-?DIFF(shutdown_directions,
-      "Ensure that shutdown/2 (read, write, read_write) behaves as OTP does, and fails on bad input.").
-shutdown_directions(M, X) ->
-    [begin
-         {_L, C, A} = pair(M, K, X),
-         rec({shutdown_write, K}, M:shutdown(C, write)),
-         rec({peer_sees_eof, K}, M:recv(A, 0, ?LONG)),
-         ok = M:send(A, <<"still">>),
-         rec({read_after_write_shutdown, K}, M:recv(C, 5, ?LONG)),
-         rec({shutdown_read, K}, M:shutdown(C, read)),
-         rec({recv_after_shutdown_read, K}, M:recv(C, 0, 200)),
-         rec({shutdown_read_write, K}, M:shutdown(A, read_write)),
-         call({bad_how, K}, fun() -> M:shutdown(A, sideways) end),
-         S = open(M, K, stream),
-         rec({unconnected, K}, M:shutdown(S, write)),
-         ok = M:close(S),
-         rec({closed, K}, M:shutdown(S, write))
-     end || K <- ?STREAM_KINDS].
 
 ?DIFF(names_errors,
       "Ensure that sockname/peername fail as OTP does on unconnected, closed and non-sockets, and name unnamed peers.").
@@ -1000,53 +268,6 @@ names_errors(M, X) ->
      end || K <- ?STREAM_KINDS],
     call(sockname_not_socket, fun() -> M:sockname(foo) end),
     call(peername_not_socket, fun() -> M:peername({'$socket', foo}) end).
-
-%% ===================================================================
-%% cancel
-%% ===================================================================
-
-?DIFF(cancel_recv,
-      "Ensure that cancel/2 of a recv select is ok, sends no message, frees the socket, and a second cancel is {error, {invalid, SelectInfo}}.").
-cancel_recv(M, X) ->
-    [begin
-         {_L, C, A} = pair(M, K, X),
-         {select, SI} = rec({select, K}, M:recv(A, 0, nowait)),
-         rec({cancel, K}, M:cancel(A, SI)),
-         ok = M:send(C, <<"after">>),
-         rec({no_msg, K}, msgs(200)),
-         rec({cancel_again, K}, M:cancel(A, SI)),
-         rec({recv, K}, M:recv(A, 0, ?LONG)),
-         {select, SI2} = M:recv(A, 0, nowait),
-         rec({cancel_other_process, K}, await(async(fun() -> M:cancel(A, SI2) end))),
-         rec({cancel_owner, K}, M:cancel(A, SI2)),
-         rec({cancel_unknown, K}, M:cancel(A, {select_info, recv, make_ref()}))
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(cancel_accept,
-      "Ensure that cancel/2 of an accept select is ok and the connection is then accepted normally.").
-cancel_accept(M, X) ->
-    [begin
-         {L, LA} = listener(M, K, X),
-         {select, SI} = rec({select, K}, M:accept(L, nowait)),
-         rec({cancel, K}, M:cancel(L, SI)),
-         C = open(M, K, stream),
-         ok = M:connect(C, LA),
-         rec({no_msg, K}, msgs(200)),
-         rec({accept, K}, element(1, M:accept(L, ?LONG))),
-         rec({cancel_again, K}, M:cancel(L, SI))
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(cancel_bad_args,
-      "Ensure that cancel/2 with bad select infos or on closed sockets fails as OTP does.").
-cancel_bad_args(M, X) ->
-    {_L, _C, A} = pair(M, inet, X),
-    call(not_select_info, fun() -> M:cancel(A, foo) end),
-    call(bad_tag, fun() -> M:cancel(A, {select_info, bogus, make_ref()}) end),
-    call(not_socket, fun() -> M:cancel(foo, {select_info, recv, make_ref()}) end),
-    {select, SI} = M:recv(A, 0, nowait),
-    ok = M:close(A),
-    rec(abort, msg(?LONG)),
-    rec(closed, M:cancel(A, SI)).
 
 %% ===================================================================
 %% controlling process
@@ -1075,22 +296,6 @@ owner_get_set(M, X) ->
     rec(closed_get, M:getopt(A, {otp, controlling_process})),
     rec(closed_set, M:setopt(A, {otp, controlling_process}, Other)).
 
-owner_loop(M) ->
-    receive
-        {From, {give, S, To}} ->
-            From ! {owner_reply, M:setopt(S, {otp, controlling_process}, To)},
-            owner_loop(M);
-        {From, {open, K}} ->
-            From ! {owner_reply, M:open(dom(K), stream)},
-            owner_loop(M);
-        stop ->
-            ok
-    end.
-
-owner_call(P, Req) ->
-    P ! {self(), Req},
-    receive {owner_reply, R} -> R after ?LONG -> no_reply end.
-
 ?DIFF(owner_death_closes,
       "Ensure that when the owner dies its sockets close (also after a transfer), waking other users with {error, closed}.").
 owner_death_closes(M, X) ->
@@ -1111,89 +316,250 @@ owner_death_closes(M, X) ->
          rec({transferred_to_dead_owner, K}, closed_within(M, A))
      end || K <- ?STREAM_KINDS].
 
-%% Wait (up to 5 s) for a socket to be closed; the last sockname result.
-closed_within(M, S) ->
-    sockport_test_lib:until(fun() -> M:sockname(S) =:= {error, closed} end, 5000),
-    M:sockname(S).
-
 %% ===================================================================
-%% several waiters
+%% Ownership, monitors
 %% ===================================================================
 
-?DIFF(waiters_fifo_recv,
-      "Ensure that processes blocked in recv on one socket are served in FIFO order.").
-waiters_fifo_recv(M, X) ->
-    [begin
-         {_L, C, A} = pair(M, K, X),
-         Ws = [begin
-                   W = async(fun() -> M:recv(A, 3) end),
-                   wait_blocked(element(1, W)),
-                   W
-               end || _ <- [1, 2, 3]],
-         ok = M:send(C, <<"aaabbbccc">>),
-         rec({results, K}, [await(W) || W <- Ws])
-     end || K <- ?STREAM_KINDS].
-
-?DIFF(waiters_fifo_accept,
-      "Ensure that processes blocked in accept are served in FIFO order, in connection order.").
-waiters_fifo_accept(M, X) ->
+?DIFF(owner_transfer_then_old_owner_dies,
+      "Ensure that a socket given away keeps working when its old owner dies, and dies with its new owner.").
+owner_transfer_then_old_owner_dies(M, X) ->
     Self = self(),
     [begin
-         {L, LA} = listener(M, K, X),
-         Ws = [begin
-                   W = async(fun() -> accept_for(M, L, infinity, Self) end),
-                   wait_blocked(element(1, W)),
-                   W
-               end || _ <- [1, 2]],
-         Cs = [begin
-                   C = open(M, K, stream),
-                   ok = M:connect(C, LA),
-                   {ok, CN} = M:sockname(C),
-                   CN
-               end || _ <- [1, 2]],
-         Peers = [case await(W) of
-                      {ok, S} -> element(2, M:peername(S));
-                      Other -> Other
-                  end || W <- Ws],
-         rec({order, K}, {Peers =:= Cs, Peers})
-     end || K <- ?STREAM_KINDS].
+         %% Opened by O1, given to us, then O1 dies: still open.
+         O1 = spawn(fun() -> owner_loop(M) end),
+         {ok, S} = owner_call(O1, {open, K}),
+         rec({give_to_us, K}, owner_call(O1, {give, S, Self})),
+         dead = stop_and_wait(O1),
+         rec({open_after_old_owner_died, K}, element(1, M:sockname(S))),
+         rec({owner_is_us, K}, M:getopt(S, {otp, controlling_process}) =:= {ok, Self}),
+         rec({bind_works, K}, M:bind(S, addr(K, X))),
+         %% An accepted socket given to O2: we, the old owner, may still
+         %% use it; when O2 dies it closes.
+         {_L, C, A} = pair(M, K, X),
+         O2 = spawn(fun() -> owner_loop(M) end),
+         rec({give_to_o2, K}, M:setopt(A, {otp, controlling_process}, O2)),
+         rec({send_by_non_owner, K}, M:send(A, <<"hi">>)),
+         rec({peer_gets, K}, M:recv(C, 2, ?LONG)),
+         dead = stop_and_wait(O2),
+         rec({closed_with_new_owner, K}, closed_within(M, A)),
+         rec({peer_sees_close, K}, M:recv(C, 0, ?LONG))
+     end || K <- ?STREAM_KINDS],
+    %% A datagram socket given away to O3 closes when O3 stops.
+    O3 = spawn(fun() -> owner_loop(M) end),
+    {D, _} = dgram(M, inet, X),
+    rec(dgram_give, M:setopt(D, {otp, controlling_process}, O3)),
+    rec(dgram_open, element(1, M:sockname(D))),
+    dead = stop_and_wait(O3),
+    rec(dgram_closed_with_o3, closed_within(M, D)).
 
-?DIFF(waiters_fifo_nowait,
-      "Ensure that a nowait recv queued behind another process's select gets its select only after the first completes.").
-waiters_fifo_nowait(M, X) ->
+stop_and_wait(P) ->
+    Mon = monitor(process, P),
+    P ! stop,
+    receive {'DOWN', Mon, process, P, _} -> dead after ?LONG -> alive end.
+
+?DIFF(owner_not_owner_third_party,
+      "Ensure that only the owner may move ownership: a third process gets {error, not_owner}, and ownership moves on only from the new owner.").
+owner_not_owner_third_party(M, X) ->
+    [begin
+         {ok, S} = M:open(dom(K), T),
+         O = spawn_link(fun() -> owner_loop(M) end),
+         Third = async(fun() -> M:setopt(S, {otp, controlling_process}, self()) end),
+         rec({third_party, K, T}, await(Third)),
+         rec({give, K, T}, M:setopt(S, {otp, controlling_process}, O)),
+         rec({give_again, K, T}, M:setopt(S, {otp, controlling_process}, O)),
+         rec({o_gives_to_o, K, T}, owner_call(O, {give, S, O})),
+         rec({o_gives_back, K, T}, owner_call(O, {give, S, self()})),
+         rec({get, K, T}, M:getopt(S, {otp, controlling_process}) =:= {ok, self()}),
+         call({get_bad, K, T}, fun() -> M:getopt(S, {otp, controlling_proces}) end),
+         M:close(S)
+     end || K <- [inet, path], T <- [stream, dgram]],
+    _ = X.
+
+?DIFF(monitor_down,
+      "Ensure that monitor/1 gives a 'DOWN' on close, on owner death and at once on a closed socket, and cancel_monitor/1 stops it.").
+monitor_down(M, X) ->
     [begin
          {_L, C, A} = pair(M, K, X),
+         MonA = M:monitor(A),
+         rec({monitor_ref, K}, is_reference(MonA)),
+         rec({no_down_yet, K}, msgs(100)),
+         rec({close, K}, M:close(A)),
+         rec({down_on_close, K}, down(MonA)),
+         rec({monitor_closed, K}, down(M:monitor(A))),
+         MonC = M:monitor(C),
+         rec({cancel_monitor, K}, M:cancel_monitor(MonC)),
+         rec({cancel_again, K}, M:cancel_monitor(MonC)),
+         ok = M:close(C),
+         rec({no_down_after_cancel, K}, msgs(200)),
+         %% A monitor from another process; the owner dies.
+         O = spawn(fun() -> owner_loop(M) end),
+         {ok, S} = owner_call(O, {open, K}),
          Self = self(),
-         Reader = fun(Name) ->
-                          fun() ->
-                                  R1 = M:recv(A, 3, nowait),
-                                  Self ! {Name, selected, R1},
-                                  Msg = receive {'$socket', _, _, _} = S -> S after ?LONG -> none end,
-                                  Self ! {Name, message, Msg},
-                                  receive go -> ok end,
-                                  Self ! {Name, recv, M:recv(A, 3, nowait)},
-                                  receive stop -> ok end
-                          end
-                  end,
-         P1 = spawn_link(Reader(p1)),
-         rec({p1_selected, K}, from(p1, selected, ?LONG)),
-         P2 = spawn_link(Reader(p2)),
-         rec({p2_selected, K}, from(p2, selected, ?LONG)),
-         ok = M:send(C, <<"aaabbb">>),
-         rec({p1_message, K}, from(p1, message, ?LONG)),
-         rec({p2_no_message_yet, K}, from(p2, message, 200)),
-         P1 ! go,
-         rec({p1_recv, K}, from(p1, recv, ?LONG)),
-         rec({p2_message, K}, from(p2, message, ?LONG)),
-         P2 ! go,
-         rec({p2_recv, K}, from(p2, recv, ?LONG)),
-         P1 ! stop, P2 ! stop
+         W = async(fun() -> Mon = M:monitor(S), Self ! monitoring, down_for(Mon) end),
+         receive monitoring -> ok after ?LONG -> error(no_monitor) end,
+         MonS = M:monitor(S),
+         exit(O, kill),
+         rec({down_owner_death, K}, down(MonS)),
+         rec({down_other_process, K}, await(W))
+     end || K <- ?STREAM_KINDS],
+    call(monitor_not_socket, fun() -> M:monitor(foo) end),
+    call(cancel_monitor_not_ref, fun() -> M:cancel_monitor(foo) end),
+    call(cancel_monitor_unknown, fun() -> M:cancel_monitor(make_ref()) end).
+
+down(Mon) ->
+    receive {'DOWN', Mon, _, _, _} = D -> D
+    after ?LONG -> no_down
+    end.
+
+down_for(Mon) ->
+    down(Mon).
+
+%% ===================================================================
+%% Every function on closed sockets and with bad arguments
+%% ===================================================================
+
+?DIFF(closed_everywhere,
+      "Ensure that every function in every mode answers a closed socket as OTP does ({error, closed} or otherwise).").
+closed_everywhere(M, X) ->
+    [begin
+         {L, LA} = listener(M, K, X),
+         {D, DA} = dgram(M, K, X),
+         {_L2, C, A} = pair(M, K, X),
+         [ok = M:close(S) || S <- [L, D, C, A]],
+         H = make_ref(),
+         B = <<"x">>,
+         Calls =
+             [{bind, fun() -> M:bind(A, addr(K, X)) end},
+              {listen1, fun() -> M:listen(L) end},
+              {listen2, fun() -> M:listen(L, 5) end},
+              {accept1, fun() -> M:accept(L) end},
+              {accept_0, fun() -> M:accept(L, 0) end},
+              {accept_ms, fun() -> M:accept(L, 100) end},
+              {accept_nowait, fun() -> M:accept(L, nowait) end},
+              {accept_handle, fun() -> M:accept(L, H) end},
+              {connect1, fun() -> M:connect(C) end},
+              {connect2, fun() -> M:connect(C, LA) end},
+              {connect_ms, fun() -> M:connect(C, LA, 100) end},
+              {connect_infinity, fun() -> M:connect(C, LA, infinity) end},
+              {connect_nowait, fun() -> M:connect(C, LA, nowait) end},
+              {connect_handle, fun() -> M:connect(C, LA, H) end},
+              {send2, fun() -> M:send(C, B) end},
+              {send3_flags, fun() -> M:send(C, B, []) end},
+              {send3_ms, fun() -> M:send(C, B, 100) end},
+              {send3_nowait, fun() -> M:send(C, B, nowait) end},
+              {send4_handle, fun() -> M:send(C, B, [], H) end},
+              {send_iolist, fun() -> M:send(C, [B, "y"]) end},
+              {sendto3, fun() -> M:sendto(D, B, DA) end},
+              {sendto4, fun() -> M:sendto(D, B, DA, []) end},
+              {sendto4_ms, fun() -> M:sendto(D, B, DA, 100) end},
+              {sendto4_nowait, fun() -> M:sendto(D, B, DA, nowait) end},
+              {sendto5_handle, fun() -> M:sendto(D, B, DA, [], H) end},
+              {recv1, fun() -> M:recv(A) end},
+              {recv2, fun() -> M:recv(A, 4) end},
+              {recv3_flags, fun() -> M:recv(A, 0, []) end},
+              {recv3_ms, fun() -> M:recv(A, 0, 100) end},
+              {recv3_nowait, fun() -> M:recv(A, 0, nowait) end},
+              {recv4_handle, fun() -> M:recv(A, 4, [], H) end},
+              {recvfrom1, fun() -> M:recvfrom(D) end},
+              {recvfrom2, fun() -> M:recvfrom(D, 0) end},
+              {recvfrom3_ms, fun() -> M:recvfrom(D, 0, 100) end},
+              {recvfrom3_nowait, fun() -> M:recvfrom(D, 0, nowait) end},
+              {recvfrom4_handle, fun() -> M:recvfrom(D, 0, [], H) end},
+              {close, fun() -> M:close(A) end},
+              {shutdown_read, fun() -> M:shutdown(A, read) end},
+              {shutdown_write, fun() -> M:shutdown(A, write) end},
+              {shutdown_read_write, fun() -> M:shutdown(A, read_write) end},
+              {sockname, fun() -> M:sockname(A) end},
+              {peername, fun() -> M:peername(A) end},
+              {cancel, fun() -> M:cancel(A, {select_info, recv, H}) end},
+              {cancel_accept, fun() -> M:cancel(L, {select_info, accept, H}) end},
+              {getopt_owner, fun() -> M:getopt(A, {otp, controlling_process}) end},
+              {setopt_owner, fun() -> M:setopt(A, {otp, controlling_process}, self()) end},
+              {getopt_type, fun() -> M:getopt(D, {socket, type}) end}],
+         [call({C1, K}, F) || {C1, F} <- Calls],
+         rec({no_msgs, K}, msgs(200))
      end || K <- ?STREAM_KINDS].
 
-from(Name, What, Ms) ->
-    receive {Name, What, R} -> R
-    after Ms -> none
-    end.
+?DIFF(not_socket_everywhere,
+      "Ensure that every function given something that is not a socket fails as OTP does.").
+not_socket_everywhere(M, X) ->
+    Lo = addr(inet, X),
+    H = make_ref(),
+    [begin
+         Calls =
+             [{bind, fun() -> M:bind(S, Lo) end},
+              {listen1, fun() -> M:listen(S) end},
+              {listen2, fun() -> M:listen(S, 5) end},
+              {accept1, fun() -> M:accept(S) end},
+              {accept2, fun() -> M:accept(S, 100) end},
+              {accept_nowait, fun() -> M:accept(S, nowait) end},
+              {connect1, fun() -> M:connect(S) end},
+              {connect2, fun() -> M:connect(S, Lo) end},
+              {connect3, fun() -> M:connect(S, Lo, 100) end},
+              {connect_handle, fun() -> M:connect(S, Lo, H) end},
+              {send2, fun() -> M:send(S, <<"x">>) end},
+              {send3, fun() -> M:send(S, <<"x">>, 100) end},
+              {send4, fun() -> M:send(S, <<"x">>, [], nowait) end},
+              {sendto3, fun() -> M:sendto(S, <<"x">>, Lo) end},
+              {sendto4, fun() -> M:sendto(S, <<"x">>, Lo, 100) end},
+              {sendto5, fun() -> M:sendto(S, <<"x">>, Lo, [], H) end},
+              {recv1, fun() -> M:recv(S) end},
+              {recv2, fun() -> M:recv(S, 0) end},
+              {recv3, fun() -> M:recv(S, 0, nowait) end},
+              {recv4, fun() -> M:recv(S, 0, [], 100) end},
+              {recvfrom1, fun() -> M:recvfrom(S) end},
+              {recvfrom2, fun() -> M:recvfrom(S, 0) end},
+              {recvfrom3, fun() -> M:recvfrom(S, 0, 100) end},
+              {recvfrom4, fun() -> M:recvfrom(S, 0, [], H) end},
+              {close, fun() -> M:close(S) end},
+              {shutdown, fun() -> M:shutdown(S, read_write) end},
+              {sockname, fun() -> M:sockname(S) end},
+              {peername, fun() -> M:peername(S) end},
+              {cancel, fun() -> M:cancel(S, {select_info, recv, H}) end},
+              {getopt, fun() -> M:getopt(S, {otp, controlling_process}) end},
+              {setopt, fun() -> M:setopt(S, {otp, controlling_process}, self()) end},
+              {monitor, fun() -> M:monitor(S) end}],
+         [call({C1, S}, F) || {C1, F} <- Calls]
+     end || S <- [foo, {'$socket', foo}, {'$socket', make_ref(), 1}, 42]].
+
+?DIFF(bad_args_everywhere,
+      "Ensure that bad timeouts, lengths, flags and data raise or fail as OTP does in every call that takes them.").
+bad_args_everywhere(M, X) ->
+    {L, _LA} = listener(M, inet, X),
+    {_L2, C, A} = pair(M, inet, X),
+    {D, DA} = dgram(M, inet, X),
+    LA2 = element(2, listener(M, inet, X)),
+    C2 = open(M, inet, stream),
+    BadTimeouts = [-1, foo, 1.5, {0}, [0]],
+    [begin
+         bounded({accept, T}, fun() -> M:accept(L, T) end),
+         bounded({connect, T}, fun() -> M:connect(C2, LA2, T) end),
+         bounded({send3, T}, fun() -> M:send(C, <<"x">>, T) end),
+         bounded({send4, T}, fun() -> M:send(C, <<"x">>, [], T) end),
+         bounded({sendto4, T}, fun() -> M:sendto(D, <<"x">>, DA, T) end),
+         bounded({sendto5, T}, fun() -> M:sendto(D, <<"x">>, DA, [], T) end),
+         bounded({recv3, T}, fun() -> M:recv(A, 0, T) end),
+         bounded({recv4, T}, fun() -> M:recv(A, 0, [], T) end),
+         bounded({recvfrom3, T}, fun() -> M:recvfrom(D, 0, T) end),
+         bounded({recvfrom4, T}, fun() -> M:recvfrom(D, 0, [], T) end)
+     end || T <- BadTimeouts],
+    [begin
+         bounded({recv2_len, N}, fun() -> M:recv(A, N) end),
+         bounded({recv4_len, N}, fun() -> M:recv(A, N, [], 0) end),
+         bounded({recvfrom2_len, N}, fun() -> M:recvfrom(D, N) end),
+         bounded({recvfrom4_len, N}, fun() -> M:recvfrom(D, N, [], 0) end)
+     end || N <- [-1, foo, 1.5, "1"]],
+    [begin
+         bounded({send_flags, F}, fun() -> M:send(C, <<"x">>, F, 0) end),
+         bounded({sendto_flags, F}, fun() -> M:sendto(D, <<"x">>, DA, F, 0) end),
+         bounded({recv_flags, F}, fun() -> M:recv(A, 0, F, 0) end),
+         bounded({recvfrom_flags, F}, fun() -> M:recvfrom(D, 0, F, 0) end)
+     end || F <- [foo, [foo], [peek | foo], [oob, 1]]],
+    [begin
+         bounded({send_data, B}, fun() -> M:send(C, B, [], 0) end),
+         bounded({sendto_data, B}, fun() -> M:sendto(D, B, DA, [], 0) end)
+     end || B <- [foo, [foo], 1, [<<"a">> | <<"b">>], [256]]],
+    rec(msgs, msgs(200)).
 
 %% ===================================================================
 %% The README's example
