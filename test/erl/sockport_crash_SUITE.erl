@@ -51,14 +51,8 @@ groups() ->
                      kill_repeatedly_app_survives | Both]}].
 
 -spec init_per_group(atom(), list()) -> list() | {skip, string()}.
-init_per_group(socket, Config) ->
-    [{mod, socket} | Config];
-init_per_group(sockport, Config) ->
-    case sockport_test_lib:start_sockport() of
-        ok -> [{mod, sockport} | Config];
-        {skip, _} = Skip -> Skip;
-        {error, Reason} -> error({cannot_start_sockport, Reason})
-    end.
+init_per_group(Group, Config) ->
+    sockport_test_lib:init_per_group(Group, Config).
 
 -spec end_per_group(atom(), list()) -> ok.
 end_per_group(_, _) ->

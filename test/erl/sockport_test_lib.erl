@@ -2,6 +2,7 @@
 %% for a process to block, collecting messages, finding the daemon.
 -module(sockport_test_lib).
 
+-export([init_per_group/2]).
 -export([doc/1]).
 -export([x/1]).
 -export([mktemp/0]).
@@ -464,3 +465,15 @@ full_dgram_connected(M, K, X) ->
                  Other -> Other
              end,
     {R, RA, S, SA, Filled}.
+
+%% The groups of every suite: `socket' runs the scenarios against OTP's
+%% socket, `sockport' against sockport (started here).
+-spec init_per_group(atom(), list()) -> list() | {skip, string()}.
+init_per_group(socket, Config) ->
+    [{mod, socket} | Config];
+init_per_group(sockport, Config) ->
+    case sockport_test_lib:start_sockport() of
+        ok -> [{mod, sockport} | Config];
+        {skip, _} = Skip -> Skip;
+        {error, Reason} -> error({cannot_start_sockport, Reason})
+    end.
