@@ -431,8 +431,12 @@ connect_timeout(M, X) ->
          {L, LA} = full_listener(M, K, X),
          C1 = open(M, K, stream),
          rec({connect_timeout, K}, M:connect(C1, LA, 300)),
-         rec({connect_timeout_0, K}, M:connect(open(M, K, stream), LA, 0)),
+         C0 = open(M, K, stream),
+         rec({connect_timeout_0, K}, M:connect(C0, LA, 0)),
+         %% Both still retry their SYN: closed, they cannot take the slot
+         %% the accept below frees from the connect that waits for it.
          ok = M:close(C1),
+         ok = M:close(C0),
          [begin
               C = open(M, K, stream),
               W = async(fun() -> M:connect(C, LA, T) end),
