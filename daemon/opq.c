@@ -1,8 +1,9 @@
 /* The operation queues: OTP's per-socket "current user" lock and FIFO of
- * waiters, for acceptors, writers and readers. A call on an empty queue is
- * tried at once; if it would block it becomes the head, parked (blocking,
- * maybe with a deadline) or armed (nowait: the caller gets a select event
- * when the socket is ready and holds the queue until it calls again).
+ * waiters, for acceptors, the connector, writers and readers. A call on an
+ * empty queue is tried at once; if it would block it becomes the head,
+ * parked (blocking, maybe with a deadline) or armed (nowait: the caller gets
+ * a select event when the socket is ready and holds the queue until it
+ * calls again).
  * Waiters behind the head are not tried before their turn. Parking,
  * readiness, deadlines, cancel, caller death and close all go through the
  * few functions here. */

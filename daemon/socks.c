@@ -1,6 +1,6 @@
 /* The socket table: ids (never reused in the life of a daemon) to sockets,
  * and each socket's readiness events. A socket's read event serves its
- * acceptors and readers, its write event its writers (send, connect). */
+ * acceptors and readers, its write event its connector and writers. */
 #include <stdlib.h>
 #include <unistd.h>
 
