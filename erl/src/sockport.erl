@@ -82,6 +82,7 @@
 
 -export_type([socket/0]).
 -export_type([socket_handle/0]).
+-export_type([timeout_or_handle/0]).
 -export_type([select_tag/0]).
 -export_type([select_handle/0]).
 -export_type([select_info/0]).
@@ -241,19 +242,7 @@
 %% ===========================================================================
 %% Internal term formats
 
--define(socket(Port, Id), {'$socket', {sockport, (Port), (Id)}}).
--define(IS_SOCKET(Port, Id), (is_port(Port) andalso is_integer(Id))).
--define(socket_msg(Socket, Tag, Info), {'$socket', (Socket), (Tag), (Info)}).
--define(SELECT_INFO(Tag, SelectHandle), {select_info, (Tag), (SelectHandle)}).
-
--define(ESOCK_LISTEN_BACKLOG_DEFAULT, 5).
--define(ESOCK_ACCEPT_TIMEOUT_DEFAULT, infinity).
--define(ESOCK_SEND_FLAGS_DEFAULT, []).
--define(ESOCK_SEND_TIMEOUT_DEFAULT, infinity).
--define(ESOCK_SENDTO_FLAGS_DEFAULT, []).
--define(ESOCK_SENDTO_TIMEOUT_DEFAULT, ?ESOCK_SEND_TIMEOUT_DEFAULT).
--define(ESOCK_RECV_FLAGS_DEFAULT, []).
--define(ESOCK_RECV_TIMEOUT_DEFAULT, infinity).
+-include("sockport_int.hrl").
 
 
 %% ===========================================================================
@@ -740,51 +729,8 @@ recv(Socket, Length, Timeout) ->
       Data :: binary(),
       SelectInfo :: select_info(),
       Reason :: posix() | closed | invalid() | timeout.
-recv(?socket(Port, Id), Length, Flags, Timeout)
-  when ?IS_SOCKET(Port, Id),
-       is_integer(Length), Length >= 0,
-       is_list(Flags) ->
-    case sockport_cmd:deadline(Timeout) of
-        invalid ->
-            erlang:error({invalid, {timeout, Timeout}});
-        Deadline ->
-            try sockport_cmd:enc_msg_flags(Flags) of
-                EFlags ->
-                    recv_loop(Port, Id, Length, EFlags, Deadline, <<>>)
-            catch
-                throw:Reason ->
-                    {error, Reason}
-            end
-    end;
 recv(Socket, Length, Flags, Timeout) ->
-    erlang:error(badarg, [Socket, Length, Flags, Timeout]).
-
-%% A recv longer than a frame is made of several, each waiting for what is
-%% left of the time.
-recv_loop(Port, Id, Length, EFlags, Deadline, Acc) ->
-    Chunk = min(Length, ?SP_FRAME_MAX),
-    %% More: further frames of this call follow, the daemon keeps the
-    %% readers' queue for it meanwhile.
-    Args = [Chunk, EFlags, sockport_cmd:mode(Deadline), Length > Chunk],
-    {Term, Data} = sockport_cmd:request_data(Port, ?SP_OP_RECV, Id, Args, []),
-    case Term of
-        ok when Length > Chunk, byte_size(Data) =:= Chunk ->
-            recv_loop(Port, Id, Length - Chunk, EFlags, Deadline,
-                      sockport_cmd:bincat(Acc, Data));
-        ok ->
-            {ok, sockport_cmd:bincat(Acc, Data)};
-        select ->
-            SelectInfo = sockport_cmd:select_info(recv, Deadline),
-            case sockport_cmd:bincat(Acc, Data) of
-                <<>> -> {select, SelectInfo};
-                Bin -> {select, {SelectInfo, Bin}}
-            end;
-        {error, Reason} ->
-            case sockport_cmd:bincat(Acc, Data) of
-                <<>> -> {error, Reason};
-                Bin -> {error, {Reason, Bin}}
-            end
-    end.
+    sockport_recv:recv(Socket, Length, Flags, Timeout).
 
 %% ===========================================================================
 %% recvfrom - receive a message from a socket
@@ -843,35 +789,8 @@ recvfrom(Socket, BufSz, Timeout) ->
       Data :: binary(),
       SelectInfo :: select_info(),
       Reason :: posix() | closed | invalid() | timeout.
-recvfrom(?socket(Port, Id), BufSz, Flags, Timeout)
-  when ?IS_SOCKET(Port, Id),
-       is_integer(BufSz), 0 =< BufSz,
-       is_list(Flags) ->
-    case sockport_cmd:deadline(Timeout) of
-        invalid ->
-            erlang:error({invalid, {timeout, Timeout}});
-        Deadline ->
-            try sockport_cmd:enc_msg_flags(Flags) of
-                EFlags ->
-                    Args = [BufSz, EFlags, sockport_cmd:mode(Deadline)],
-                    recvfrom_result(
-                      sockport_cmd:request_data(Port, ?SP_OP_RECVFROM, Id,
-                                                Args, []),
-                      Deadline)
-            catch
-                throw:Reason ->
-                    {error, Reason}
-            end
-    end;
 recvfrom(Socket, BufSz, Flags, Timeout) ->
-    erlang:error(badarg, [Socket, BufSz, Flags, Timeout]).
-
-recvfrom_result({{ok, Source}, Data}, _Deadline) ->
-    {ok, {sockport_addr:decode(Source), Data}};
-recvfrom_result({select, _}, Deadline) ->
-    {select, sockport_cmd:select_info(recvfrom, Deadline)};
-recvfrom_result({{error, _} = Error, _}, _Deadline) ->
-    Error.
+    sockport_recv:recvfrom(Socket, BufSz, Flags, Timeout).
 
 %% ===========================================================================
 %% send - send a message on a socket
@@ -921,92 +840,8 @@ send(Socket, Data, Timeout) ->
       RestData :: binary(),
       SelectInfo :: select_info(),
       Reason :: posix() | closed | invalid() | timeout.
-send(?socket(Port, Id), Data, ?SELECT_INFO(SelectTag, _) = Cont, Timeout)
-  when ?IS_SOCKET(Port, Id), is_binary(Data) ->
-    case SelectTag of
-        {send, ContData} ->
-            case sockport_cmd:deadline(Timeout) of
-                invalid ->
-                    erlang:error({invalid, {timeout, Timeout}});
-                Deadline ->
-                    send_flags(Port, Id, Data, ContData, Deadline)
-            end;
-        _ ->
-            {error, {invalid, Cont}}
-    end;
-send(?socket(Port, Id), Data, Flags, Timeout)
-  when ?IS_SOCKET(Port, Id), is_binary(Data), is_list(Flags) ->
-    case sockport_cmd:deadline(Timeout) of
-        invalid ->
-            erlang:error({invalid, {timeout, Timeout}});
-        Deadline ->
-            send_flags(Port, Id, Data, Flags, Deadline)
-    end;
-send(?socket(Port, Id) = Socket, [Bin], Flags, Timeout)
-  when ?IS_SOCKET(Port, Id), is_binary(Bin) ->
-    send(Socket, Bin, Flags, Timeout);
-send(?socket(Port, Id) = Socket, Data, Flags, Timeout)
-  when ?IS_SOCKET(Port, Id), is_list(Data) ->
-    try erlang:list_to_binary(Data) of
-        Bin ->
-            send(Socket, Bin, Flags, Timeout)
-    catch
-        error:badarg ->
-            erlang:error({invalid, {data, Data}})
-    end;
-send(Socket, Data, Flags, Timeout) ->
-    erlang:error(badarg, [Socket, Data, Flags, Timeout]).
-
-%% Flags are a list on a first call, the encoded integer in a
-%% continuation (as in prim_socket:send/4).
-send_flags(Port, Id, Bin, Flags, Deadline) ->
-    try cont_flags(Flags) of
-        EFlags ->
-            send_loop(Port, Id, ?SP_OP_SEND, [], {send, EFlags}, EFlags,
-                      Bin, 0, Deadline)
-    catch
-        throw:Reason ->
-            {error, Reason}
-    end.
-
-cont_flags(EFlags) when is_integer(EFlags) -> EFlags;
-cont_flags(Flags) -> sockport_cmd:enc_msg_flags(Flags).
-
-%% One SEND/SENDTO frame per ?SP_FRAME_MAX bytes. Off is how much of Bin
-%% went out in earlier frames; a frame's `Written' counts its own tail.
-send_loop(Port, Id, Op, AddrArgs, Tag, EFlags, Bin, Off, Deadline) ->
-    Size = byte_size(Bin),
-    Chunk = min(Size - Off, ?SP_FRAME_MAX),
-    Part = binary_part(Bin, Off, Chunk),
-    %% More: further frames of this call follow, the daemon keeps the
-    %% writers' queue for it meanwhile.
-    Args = AddrArgs ++ [EFlags, sockport_cmd:mode(Deadline), Off + Chunk < Size],
-    case sockport_cmd:request(Port, Op, Id, Args, Part) of
-        ok when Off + Chunk < Size ->
-            send_loop(Port, Id, Op, AddrArgs, Tag, EFlags, Bin, Off + Chunk,
-                      Deadline);
-        ok ->
-            ok;
-        {select, Written} ->
-            SelectInfo = sockport_cmd:select_info(Tag, Deadline),
-            case Off + Written of
-                0 -> {select, SelectInfo};
-                Done -> {select, {SelectInfo, rest(Bin, Done)}}
-            end;
-        {error, Reason} ->
-            send_error(Reason, Bin, Off);
-        {error, Reason, Written} ->
-            send_error(Reason, Bin, Off + Written)
-    end.
-
-%% socket:send_common_error/3: no rest unless something was written.
-send_error(Reason, _Bin, 0) ->
-    {error, Reason};
-send_error(Reason, Bin, Done) ->
-    {error, {Reason, rest(Bin, Done)}}.
-
-rest(Bin, Done) ->
-    binary_part(Bin, Done, byte_size(Bin) - Done).
+send(Socket, Data, Flags_Cont, Timeout) ->
+    sockport_send:send(Socket, Data, Flags_Cont, Timeout).
 
 %% ===========================================================================
 %% sendto - send a message on a socket
@@ -1040,30 +875,8 @@ sendto(Socket, Data, Dest_Cont) ->
       Reason :: posix() | closed | invalid() | timeout.
 sendto(Socket, Data, Dest, Flags) when is_list(Flags) ->
     sendto(Socket, Data, Dest, Flags, ?ESOCK_SENDTO_TIMEOUT_DEFAULT);
-sendto(?socket(Port, Id) = Socket, Data,
-       ?SELECT_INFO(SelectTag, _) = Cont, Timeout)
-  when ?IS_SOCKET(Port, Id) ->
-    case SelectTag of
-        {sendto, ContData} ->
-            case Data of
-                Bin when is_binary(Bin) ->
-                    sendto_cont(Port, Id, Bin, ContData, Timeout);
-                [Bin] when is_binary(Bin) ->
-                    sendto_cont(Port, Id, Bin, ContData, Timeout);
-                IOV when is_list(IOV) ->
-                    try erlang:list_to_binary(IOV) of
-                        Bin ->
-                            sendto_cont(Port, Id, Bin, ContData, Timeout)
-                    catch
-                        error:badarg ->
-                            erlang:error({invalid, {data, Data}})
-                    end;
-                _ ->
-                    erlang:error(badarg, [Socket, Data, Cont, Timeout])
-            end;
-        _ ->
-            {error, {invalid, Cont}}
-    end;
+sendto(Socket, Data, ?SELECT_INFO(_, _) = Cont, Timeout) ->
+    sockport_send:sendto_cont(Socket, Data, Cont, Timeout);
 sendto(Socket, Data, Dest, Timeout) ->
     sendto(Socket, Data, Dest, ?ESOCK_SENDTO_FLAGS_DEFAULT, Timeout).
 
@@ -1080,60 +893,8 @@ sendto(Socket, Data, Dest, Timeout) ->
       RestData :: binary(),
       SelectInfo :: select_info(),
       Reason :: posix() | closed | invalid() | timeout.
-sendto(?socket(Port, Id), Data, Dest, Flags, Timeout)
-  when ?IS_SOCKET(Port, Id), is_binary(Data), is_list(Flags) ->
-    case sockport_cmd:deadline(Timeout) of
-        invalid ->
-            erlang:error({invalid, {timeout, Timeout}});
-        Deadline ->
-            try {sockport_addr:encode(Dest),
-                 sockport_cmd:enc_msg_flags(Flags)} of
-                {{ok, Wire, ETo}, EFlags} ->
-                    %% OTP 25 keeps {To, ETo, EFlags} in the select tag.
-                    Tag = {sendto, {Dest, ETo, EFlags}},
-                    send_loop(Port, Id, ?SP_OP_SENDTO, [Wire], Tag, EFlags,
-                              Data, 0, Deadline);
-                {{error, _} = Error, _} ->
-                    Error
-            catch
-                throw:Reason ->
-                    {error, Reason}
-            end
-    end;
-sendto(?socket(Port, Id) = Socket, [Bin], Dest, Flags, Timeout)
-  when ?IS_SOCKET(Port, Id), is_binary(Bin) ->
-    sendto(Socket, Bin, Dest, Flags, Timeout);
-sendto(?socket(Port, Id) = Socket, Data, Dest, Flags, Timeout)
-  when ?IS_SOCKET(Port, Id), is_list(Data) ->
-    try erlang:list_to_binary(Data) of
-        Bin ->
-            sendto(Socket, Bin, Dest, Flags, Timeout)
-    catch
-        error:badarg ->
-            erlang:error({invalid, {data, Data}})
-    end;
 sendto(Socket, Data, Dest, Flags, Timeout) ->
-    erlang:error(badarg, [Socket, Data, Dest, Flags, Timeout]).
-
-sendto_cont(Port, Id, Bin, Cont, Timeout) ->
-    case sockport_cmd:deadline(Timeout) of
-        invalid ->
-            erlang:error({invalid, {timeout, Timeout}});
-        Deadline ->
-            case Cont of
-                {To, ETo, EFlags} when is_integer(EFlags) ->
-                    case sockport_addr:encode(ETo) of
-                        {ok, Wire, _} ->
-                            send_loop(Port, Id, ?SP_OP_SENDTO, [Wire],
-                                      {sendto, Cont}, EFlags, Bin, 0,
-                                      Deadline);
-                        {error, _} ->
-                            {error, {invalid, {sockaddr, To}}}
-                    end;
-                _ ->
-                    {error, {invalid, {sendto_cont, Cont}}}
-            end
-    end.
+    sockport_send:sendto(Socket, Data, Dest, Flags, Timeout).
 
 %% ===========================================================================
 %% setopt - set value on a socket option
