@@ -67,7 +67,7 @@ bulk(M, Size, Bytes) ->
     N = max(1, Bytes div Size),
     Chunk = block(Size),
     Self = self(),
-    Rcv = spawn_link(fun() -> Self ! {received, drain(M, S, N * Size, 0)} end),
+    Rcv = spawn_link(fun() -> Self ! {received, drain(M, S, Size, N, 0)} end),
     T0 = now_us(),
     [send(M, C, Chunk) || _ <- lists:seq(1, N)],
     Sum = receive {received, X} -> X end,
@@ -84,10 +84,12 @@ bulk(M, Size, Bytes) ->
 block(Size) ->
     << <<(I rem 251)>> || I <- lists:seq(1, Size) >>.
 
-drain(_M, _S, 0, Sum) -> Sum;
-drain(M, S, Left, Sum) ->
-    B = recv(M, S, 0),
-    drain(M, S, Left - byte_size(B), erlang:crc32(Sum, B)).
+%% Reads the writes back in units of their size, as a receiver of
+%% fixed-size messages does.
+drain(_M, _S, _Size, 0, Sum) -> Sum;
+drain(M, S, Size, N, Sum) ->
+    B = recv(M, S, Size),
+    drain(M, S, Size, N - 1, erlang:crc32(Sum, B)).
 
 %% The cost of one call that does no I/O.
 -spec nop(atom(), pos_integer()) -> #{atom() => number()}.
