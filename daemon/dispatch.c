@@ -5,6 +5,10 @@
  * logged, and never fatal. */
 #include <errno.h>
 #include <string.h>
+#ifdef SP_TEST_COMMANDS
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include <ei.h>
 
@@ -18,7 +22,23 @@ struct sp_cmd_row {
     sp_handler exec;
 };
 
+#ifdef SP_TEST_COMMANDS
+/* Only in the daemon built for the sandbox test (SP_OP_TEST_FORBIDDEN, not
+ * a protocol opcode): makes a system call the sandbox forbids, and answers
+ * ok if it is still alive. */
+#define SP_OP_TEST_FORBIDDEN 250
+static int cmd_test_forbidden(struct sp_daemon *d, struct sp_cmd *c)
+{
+    syscall(SYS_getppid);
+    sp_reply_ok(d, c->pid, c->ref);
+    return 0;
+}
+#endif
+
 static const struct sp_cmd_row rows[] = {
+#ifdef SP_TEST_COMMANDS
+    {SP_OP_TEST_FORBIDDEN, 0, false, cmd_test_forbidden},
+#endif
     {SP_OP_PID_DOWN, 0, false, sp_cmd_pid_down},
     {SP_OP_OPEN, 4, false, sp_cmd_open},
     {SP_OP_BIND, 1, true, sp_cmd_bind},

@@ -15,6 +15,7 @@
 
 #include "daemon.h"
 #include "privs.h"
+#include "sandbox.h"
 #include "sp_proto.h"
 
 static void on_stdin(evutil_socket_t fd, short what, void *arg)
@@ -77,7 +78,8 @@ static void hello(struct sp_daemon *d)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: sockportd [--user NAME] [--caps CAP,... | none]\n"
+    fprintf(stderr, "usage: sockportd [--user NAME] [--caps CAP,... | none] "
+                    "[--sandbox on | off]\n"
                     "(started by the sockport application as an Erlang "
                     "port)\n");
     return 2;
@@ -86,6 +88,13 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     struct sp_privs privs = {0};
+    /* Sanitizer runtimes need system calls of their own (the leak checker
+     * ptraces the process): their builds start unsandboxed unless asked. */
+#if defined(__SANITIZE_ADDRESS__)
+    bool sandbox = false;
+#else
+    bool sandbox = true;
+#endif
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 == argc)
             return usage();
@@ -93,6 +102,10 @@ int main(int argc, char **argv)
             privs.user = argv[i + 1];
         else if (strcmp(argv[i], "--caps") == 0)
             privs.caps = argv[i + 1];
+        else if (strcmp(argv[i], "--sandbox") == 0 &&
+                 (strcmp(argv[i + 1], "on") == 0 ||
+                  strcmp(argv[i + 1], "off") == 0))
+            sandbox = strcmp(argv[i + 1], "on") == 0;
         else
             return usage();
     }
@@ -127,6 +140,10 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (sandbox && sp_sandbox_enter(err, sizeof err) != 0) {
+        fprintf(stderr, "sockportd: %s\n", err);
+        return 1;
+    }
     hello(&d);
     sp_out_flush(&d);
     event_base_dispatch(d.base);

@@ -150,7 +150,7 @@ init(Shard) ->
     process_flag(trap_exit, true),
     S0 = #state{shard = Shard,
                 path = daemon_path(),
-                args = privilege_args() ++
+                args = config_args() ++
                     application:get_env(sockport, daemon_args, [])},
     %% The first start is synchronous: a daemon that cannot start at all
     %% fails the application's start with the reason.
@@ -264,11 +264,12 @@ daemon_path() ->
             filename:join(priv_dir(), "sockportd")
     end.
 
-%% The daemon's --user and --caps from the `user' and `caps' keys: the user
-%% a daemon started as root becomes, and the capabilities it keeps (a list
-%% of names such as net_raw, or `none'; unset: it keeps what it was started
-%% with, or nothing once it has become `user').
-privilege_args() ->
+%% The daemon's --user, --caps and --sandbox from the `user', `caps' and
+%% `sandbox' keys: the user a daemon started as root becomes, the
+%% capabilities it keeps (a list of names such as net_raw, or `none'; unset:
+%% it keeps what it was started with, or nothing once it has become
+%% `user'), and whether it confines itself to its system calls.
+config_args() ->
     User = case application:get_env(sockport, user) of
                {ok, U} -> ["--user", to_list(U)];
                undefined -> []
@@ -280,7 +281,12 @@ privilege_args() ->
                    ["--caps", lists:join(",", [to_list(C) || C <- L])];
                undefined -> []
            end,
-    User ++ [lists:flatten(A) || A <- Caps].
+    Sandbox = case application:get_env(sockport, sandbox) of
+                  {ok, false} -> ["--sandbox", "off"];
+                  {ok, true} -> ["--sandbox", "on"];
+                  _ -> []
+              end,
+    User ++ [lists:flatten(A) || A <- Caps] ++ Sandbox.
 
 to_list(A) when is_atom(A) -> atom_to_list(A);
 to_list(B) when is_binary(B) -> binary_to_list(B);

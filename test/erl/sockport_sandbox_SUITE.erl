@@ -1,0 +1,84 @@
+%% The daemon's seccomp sandbox, with sockportd_forbidden: the daemon built
+%% with one test-only command that makes a system call the sandbox forbids
+%% (getppid). The suite runs the application on that daemon whatever
+%% daemon the other suites use.
+-module(sockport_sandbox_SUITE).
+
+-export([all/0, suite/0, init_per_suite/1, end_per_suite/1,
+         init_per_testcase/2, end_per_testcase/2]).
+-export([filter_installed/1, forbidden_call_kills/1, off_switch/1]).
+
+
+-define(TEST_FORBIDDEN, 250).
+
+suite() -> [{timetrap, {seconds, 60}}].
+
+all() -> [filter_installed, forbidden_call_kills, off_switch].
+
+init_per_suite(Config) ->
+    Daemon = filename:join(filename:dirname(code:which(?MODULE)),
+                           "sockportd_forbidden"),
+    case filelib:is_regular(Daemon) of
+        false -> {error, {missing, Daemon}};
+        true -> [{daemon, Daemon}, {saved, application:get_all_env(sockport)}
+                 | Config]
+    end.
+
+end_per_suite(Config) ->
+    application:stop(sockport),
+    [application:unset_env(sockport, K) || {K, _} <- application:get_all_env(sockport)],
+    [application:set_env(sockport, K, V) || {K, V} <- proplists:get_value(saved, Config)],
+    ok.
+
+init_per_testcase(Case, Config) ->
+    application:stop(sockport),
+    application:set_env(sockport, daemon_path, proplists:get_value(daemon, Config)),
+    application:set_env(sockport, sandbox, Case =/= off_switch),
+    {ok, _} = application:ensure_all_started(sockport),
+    Config.
+
+end_per_testcase(_Case, _Config) ->
+    application:stop(sockport).
+
+%% The running daemon is under a seccomp filter.
+filter_installed(_Config) ->
+    #{"Seccomp" := "2"} = status(sockport_port:os_pid(0)),
+    ok.
+
+%% A forbidden system call kills the daemon: the caller gets
+%% {error, closed}, so do the sockets of that daemon and their monitors,
+%% and a new daemon (also sandboxed) serves new sockets.
+forbidden_call_kills(_Config) ->
+    OsPid = sockport_port:os_pid(0),
+    {ok, S} = sockport:open(inet, stream, tcp),
+    MRef = sockport:monitor(S),
+    Port = sockport_port:port(0),
+    {error, closed} = sockport_cmd:request(Port, ?TEST_FORBIDDEN, 0, []),
+    receive {'DOWN', MRef, socket, S, closed} -> ok
+    after 5000 -> error(no_down)
+    end,
+    {error, closed} = sockport:getopt(S, {socket, type}),
+    {ok, S2} = until_open(50),
+    true = sockport_port:os_pid(0) =/= OsPid,
+    #{"Seccomp" := "2"} = status(sockport_port:os_pid(0)),
+    ok = sockport:close(S2).
+
+%% With the sandbox off, the same call is harmless: the kill above is the
+%% filter's doing.
+off_switch(_Config) ->
+    #{"Seccomp" := "0"} = status(sockport_port:os_pid(0)),
+    ok = sockport_cmd:request(sockport_port:port(0), ?TEST_FORBIDDEN, 0, []).
+
+until_open(0) ->
+    error(daemon_not_back);
+until_open(N) ->
+    case sockport:open(inet, stream, tcp) of
+        {ok, _} = Ok -> Ok;
+        {error, closed} -> timer:sleep(100), until_open(N - 1)
+    end.
+
+status(Pid) ->
+    {ok, Bin} = file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/status"),
+    maps:from_list([{binary_to_list(K), string:trim(binary_to_list(V))}
+                    || Line <- binary:split(Bin, <<"\n">>, [global]),
+                       [K, V] <- [binary:split(Line, <<":">>)]]).
