@@ -535,13 +535,20 @@ listen(Socket) ->
     listen(Socket, ?ESOCK_LISTEN_BACKLOG_DEFAULT).
 
 %% Makes the socket a listening socket.
--spec listen(Socket, Backlog) -> ok | {error, Reason} when
+-spec listen(Socket, Backlog) ->
+          ok | {error, Reason} | {invalid, {integer_range, integer()}} when
       Socket :: socket(),
       Backlog :: integer(),
       Reason :: posix() | closed.
 listen(?socket(Port, Id), Backlog)
-  when ?IS_SOCKET(Port, Id), is_integer(Backlog) ->
+  when ?IS_SOCKET(Port, Id), is_integer(Backlog),
+       -16#80000000 =< Backlog, Backlog =< 16#7fffffff ->
     simple(sockport_cmd:request(Port, ?SP_OP_LISTEN, Id, [Backlog]));
+listen(?socket(Port, Id), Backlog)
+  when ?IS_SOCKET(Port, Id), is_integer(Backlog) ->
+    %% what OTP 25's NIF returns (not an error tuple) for a Backlog it
+    %% cannot take as a C int, before it looks at the socket
+    {invalid, {integer_range, Backlog}};
 listen(Socket, Backlog) ->
     erlang:error(badarg, [Socket, Backlog]).
 
@@ -614,12 +621,14 @@ open(Domain, Type, Protocol) ->
 open(Domain, Type, Protocol, Opts) when is_map(Opts) ->
     try enc_protocol(Protocol) of
         EProtocol ->
-            if
-                not (is_atom(Domain) orelse is_integer(Domain)) ->
+            %% in the NIF's order: domain, then type
+            case {named(Domain, sockport_tables:domains()),
+                  named(Type, sockport_tables:types())} of
+                {false, _} ->
                     {error, {invalid, {domain, Domain}}};
-                not (is_atom(Type) orelse is_integer(Type)) ->
+                {_, false} ->
                     {error, {invalid, {type, Type}}};
-                true ->
+                _ ->
                     open_in(sockport_port:any_port(),
                             Domain, Type, EProtocol, enc_open_opts(Opts))
             end
@@ -639,16 +648,29 @@ open_in(Port, Domain, Type, Protocol, Opts) ->
         {error, _} = Error -> Error
     end.
 
-%% prim_socket:enc_protocol/1, except that protocol names are resolved by
-%% the daemon's table (an unknown name is its {invalid, {protocol, P}}).
+%% A domain or type: a name in its table, or a C int.
+named(X, Table) when is_atom(X) ->
+    lists:keymember(X, 1, Table);
+named(X, _Table) ->
+    is_integer(X) andalso -16#80000000 =< X andalso X =< 16#7fffffff.
+
+%% prim_socket:enc_protocol/1 with the generated protocol table; checked
+%% before the domain and type, as OTP's open does. A protocol number the
+%% NIF cannot take as a C int fails as it does in OTP 25.
 enc_protocol({raw, ProtoNum}) when is_integer(ProtoNum) ->
-    ProtoNum;
+    enc_protocol(ProtoNum);
 enc_protocol(default) ->
     0;
 enc_protocol(Proto) when is_atom(Proto) ->
+    case lists:keyfind(Proto, 1, sockport_tables:protocols()) of
+        {_, Num} -> Num;
+        false -> throw({invalid, {protocol, Proto}})
+    end;
+enc_protocol(Proto)
+  when is_integer(Proto), -16#80000000 =< Proto, Proto =< 16#7fffffff ->
     Proto;
 enc_protocol(Proto) when is_integer(Proto) ->
-    Proto;
+    erlang:error({case_clause, {integer_range, Proto}});
 enc_protocol(Proto) ->
     erlang:error({invalid, {protocol, Proto}}).
 

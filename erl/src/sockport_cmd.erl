@@ -102,7 +102,11 @@ mode({nowait, _} = Mode) ->
 mode(infinity) ->
     infinity;
 mode({until, Deadline}) ->
-    max(0, Deadline - timestamp()).
+    case Deadline - timestamp() of
+        %% beyond the daemon's timers (49 days): no timer at all
+        Ms when Ms > 16#ffffffff -> infinity;
+        Ms -> max(0, Ms)
+    end.
 
 %% Only a nowait call can be answered with a select.
 -spec select_info(sockport:select_tag(), deadline()) ->
