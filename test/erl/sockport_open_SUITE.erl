@@ -23,6 +23,7 @@
 -export([seed_bad_descriptor_without_dup/1]).
 -export([seed_daemon_descriptors/1]).
 -export([seed_debug_option/1]).
+-export([readme_example/1]).
 
 -include("sockport_diff.hrl").
 
@@ -51,7 +52,7 @@ diff_cases() ->
 
 seed_cases() ->
     [seed_dup_false_takes_descriptor, seed_bad_descriptor_without_dup,
-     seed_daemon_descriptors, seed_debug_option].
+     seed_daemon_descriptors, seed_debug_option, readme_example].
 
 -spec init_per_suite(list()) -> list().
 init_per_suite(Config) ->
@@ -367,3 +368,21 @@ seed_debug_option(_Config) ->
     {ok, false} = sockport:getopt(S3, {otp, debug}),
     [ok = sockport:close(X) || X <- [S, S2, S3]],
     ok.
+
+-spec readme_example(list()) -> ok | {skip, term()}.
+readme_example(Config) ->
+    doc("Ensure that the README's example of netns, gifconf and open/1 runs as written (in the suite's namespace)"),
+    case proplists:get_value(netns, Config) of
+        undefined ->
+            {skip, proplists:get_value(netns_skip, Config)};
+        _ ->
+            #{a := A} = sockport_netns:names(?TAG),
+            Path = sockport_netns:path(A),
+            {ok, S} = sockport:open(inet, dgram, udp, #{netns => Path}),
+            {ok, [#{name := "lo"} | _]} = sockport:ioctl(S, gifconf),
+            {ok, FD} = sockport:getopt(S, {otp, fd}),
+            {ok, S2} = sockport:open(FD),
+            {ok, #{addr := {10, 203, 0, 1}}} = sockport:ioctl(S2, gifaddr, "v" ++ ?TAG ++ "a"),
+            [ok = sockport:close(X) || X <- [S, S2]],
+            ok
+    end.
