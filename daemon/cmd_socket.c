@@ -52,9 +52,13 @@ int sp_cmd_open(struct sp_daemon *d, struct sp_cmd *c)
     if (sp_dec_raw(&c->dec, &opts) != 0 || sp_dec_end(&c->dec) != 0)
         return -1;
 
-    int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-    if (fd < 0) {
-        sp_reply_errno(d, c->pid, c->ref, errno);
+    int fd, err;
+    bool debug;
+    if ((err = sp_open_socket(d, opts, domain, type, protocol, &fd, &debug)))
+    {
+        if (err < 0)
+            return -1;
+        sp_reply_errno(d, c->pid, c->ref, err);
         return 0;
     }
     struct sp_pid *owner = sp_pid_get(d, c->pid);
@@ -67,6 +71,7 @@ int sp_cmd_open(struct sp_daemon *d, struct sp_cmd *c)
         sp_reply_errno(d, c->pid, c->ref, ENOMEM);
         return 0;
     }
+    s->debug = debug;
     sp_reply_ok_id(d, c->pid, c->ref, s->id);
     return 0;
 }

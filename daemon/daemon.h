@@ -224,6 +224,8 @@ struct sp_daemon {
     bool done;     /* stdin closed or fatal stdout error */
     struct sp_pid_table pids;
     struct sp_sock_table socks;
+    bool netns_open; /* netns_fd holds our own network namespace */
+    int netns_fd;    /* for going back after opening a socket in another */
 };
 
 /* ---- output frames (out.c) ---------------------------------------------- */
@@ -293,6 +295,18 @@ int sp_cmd_getopt(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_setopt(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_getopt_native(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_setopt_native(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_ioctl(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_open_fd(struct sp_daemon *d, struct sp_cmd *c);
+
+/* ---- opening (cmd_open.c) ------------------------------------------------ */
+
+/* OPEN's socket(2) with its options (PROTOCOL.md): in the network
+ * namespace `netns' names, if any. 0 with *fd and *debug set, an errno, or
+ * -1 if the options are malformed. */
+int sp_open_socket(struct sp_daemon *d, struct sp_raw opts, int domain,
+                   int type, int protocol, int *fd, bool *debug);
+/* Lets go of the daemon's handle on its own network namespace. */
+void sp_netns_close(struct sp_daemon *d);
 
 /* ---- option values (optval.c) ------------------------------------------ */
 

@@ -51,6 +51,8 @@ static const struct sp_cmd_row rows[] = {
     {SP_OP_SETOPT, 3, true, sp_cmd_setopt},
     {SP_OP_GETOPT_NATIVE, 3, true, sp_cmd_getopt_native},
     {SP_OP_SETOPT_NATIVE, 3, true, sp_cmd_setopt_native},
+    {SP_OP_IOCTL, 3, true, sp_cmd_ioctl},
+    {SP_OP_OPEN_FD, 6, false, sp_cmd_open_fd},
     {SP_OP_CONNECT, 2, true, sp_cmd_connect},
     {SP_OP_CONNECT_FINISH, 0, true, sp_cmd_connect_finish},
     {SP_OP_ACCEPT, 1, true, sp_cmd_accept},

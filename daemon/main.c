@@ -150,6 +150,7 @@ int main(int argc, char **argv)
 
     /* The VM is gone: answer nobody, close everything, free everything. */
     sp_sock_table_close_all(&d);
+    sp_netns_close(&d);
     sp_pid_table_free(&d.pids);
     sp_frame_reader_free(&d.in);
     event_free(d.ev_in);

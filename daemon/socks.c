@@ -171,7 +171,8 @@ void sp_sock_close(struct sp_daemon *d, struct sp_sock *s)
     t->count--;
     event_free(s->ev_read);
     event_free(s->ev_write);
-    close(s->fd);
+    if (s->fd >= 0) /* -1: another socket took the descriptor */
+        close(s->fd);
     sp_pid_unref(d, s->owner);
     free(s->meta);
     free(s);

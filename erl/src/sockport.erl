@@ -35,12 +35,17 @@
 -export([getopt/2]).
 -export([getopt/3]).
 -export([getopt_native/3]).
+%% ioctl
+-export([ioctl/2]).
+-export([ioctl/3]).
+-export([ioctl/4]).
 %% listen
 -export([listen/1]).
 -export([listen/2]).
 %% monitor
 -export([monitor/1]).
 %% open
+-export([open/1]).
 -export([open/2]).
 -export([open/3]).
 -export([open/4]).
@@ -525,6 +530,51 @@ getopt_native(?socket(Port, Id), SocketOption, ValueSpec)
     sockport_opt:getopt_native(Port, Id, SocketOption, ValueSpec).
 
 %% ===========================================================================
+%% ioctl - control device
+
+%% Gets a socket or interface parameter: gifconf, nread, nwrite, nspace,
+%% atmark or tcp_info.
+-spec ioctl(Socket, GetRequest) -> {ok, Result} | {error, Reason} when
+      Socket :: socket(),
+      GetRequest :: gifconf | nread | nwrite | nspace | atmark | tcp_info,
+      Result :: [#{name := string(), addr := sockaddr()}] |
+                non_neg_integer() | boolean() | map(),
+      Reason :: posix() | closed.
+ioctl(Socket, GetRequest) ->
+    sockport_ioctl:ioctl(Socket, GetRequest).
+
+%% Gets a parameter of the interface with the given index (gifname) or
+%% name (the other get requests), or tcp_info of version 0.
+-spec ioctl(Socket, GetRequest, NameOrIndex) ->
+          {ok, Result} | {error, Reason} when
+      Socket :: socket(),
+      GetRequest :: gifname | gifindex | gifaddr | gifdstaddr | gifbrdaddr |
+                    gifnetmask | gifhwaddr | gifmtu | giftxqlen | gifflags |
+                    gifmap | tcp_info,
+      NameOrIndex :: string() | integer(),
+      Result :: term(),
+      Reason :: posix() | closed | invalid();
+          (Socket, SetRequest, Value) -> ok | {error, Reason} when
+      Socket :: socket(),
+      SetRequest :: rcvall | rcvall_igmpmcast | rcvall_mcast,
+      Value :: off | on | iplevel,
+      Reason :: posix() | closed | invalid().
+ioctl(Socket, Request, Arg) ->
+    sockport_ioctl:ioctl(Socket, Request, Arg).
+
+%% Sets a parameter of the interface with the given name (a privileged
+%% operation): flags, addresses, MTU, transmit queue length.
+-spec ioctl(Socket, SetRequest, Name, Value) -> ok | {error, Reason} when
+      Socket :: socket(),
+      SetRequest :: sifflags | sifaddr | sifdstaddr | sifbrdaddr |
+                    sifnetmask | sifmtu | siftxqlen,
+      Name :: string(),
+      Value :: term(),
+      Reason :: posix() | closed | invalid().
+ioctl(Socket, SetRequest, Name, Value) ->
+    sockport_ioctl:ioctl(Socket, SetRequest, Name, Value).
+
+%% ===========================================================================
 %% listen - listen for connections on a socket
 
 %% Makes the socket a listening socket with OTP's default backlog (5).
@@ -567,11 +617,27 @@ monitor(Socket) ->
 %% ===========================================================================
 %% open - create an endpoint for communication
 
-%% Opens a socket of the domain and type (default protocol). open(FD,
-%% Opts), adopting a descriptor, is not there yet ({error, enotsup}).
+%% Makes a socket of a descriptor of the daemon (see open/2).
+-spec open(FD) -> {ok, Socket} | {error, Reason} when
+      FD :: integer(),
+      Socket :: socket(),
+      Reason :: posix() | domain | type | protocol.
+open(FD) when is_integer(FD) ->
+    open(FD, #{});
+open(FD) ->
+    erlang:error(badarg, [FD]).
+
+%% Makes a socket of a descriptor of the daemon (one `{otp, fd}' gave, or
+%% one received in a message), a duplicate of it unless dup is false; or
+%% opens a socket of the domain and type (default protocol).
 -spec open(FD, Opts) -> {ok, Socket} | {error, Reason} when
       FD :: integer(),
-      Opts :: map(),
+      Opts :: #{domain => domain() | integer(),
+                type => type() | integer(),
+                protocol => default | protocol() | integer(),
+                dup => boolean(),
+                debug => boolean(),
+                use_registry => boolean()},
       Socket :: socket(),
       Reason :: posix() | domain | type | protocol;
           (Domain, Type) -> {ok, Socket} | {error, Reason} when
@@ -582,8 +648,7 @@ monitor(Socket) ->
 open(FD, Opts) when is_map(Opts) ->
     if
         is_integer(FD) ->
-            %% Adopting a descriptor is a later issue.
-            {error, enotsup};
+            sockport_open:open_fd(FD, Opts);
         true ->
             erlang:error(badarg, [FD, Opts])
     end;
@@ -608,19 +673,21 @@ open(Domain, Type, Opts) when is_map(Opts) ->
 open(Domain, Type, Protocol) ->
     open(Domain, Type, Protocol, #{}).
 
-%% Opens a socket; of the options, debug is passed on and use_registry
-%% is accepted (sockport sockets are never in OTP's registry).
+%% Opens a socket, in the network namespace of the file netns names if
+%% given; of the other options, debug is passed on and use_registry is
+%% accepted (sockport sockets are never in OTP's registry).
 -spec open(Domain, Type, Protocol, Opts) ->
           {ok, Socket} | {error, Reason} when
       Domain :: domain() | integer(),
       Type :: type() | integer(),
       Protocol :: default | protocol() | integer(),
-      Opts :: #{debug => boolean(), use_registry => boolean()},
+      Opts :: #{netns => string(), debug => boolean(),
+                use_registry => boolean()},
       Socket :: socket(),
       Reason :: posix() | protocol.
 open(Domain, Type, Protocol, Opts) when is_map(Opts) ->
-    try enc_protocol(Protocol) of
-        EProtocol ->
+    try {enc_protocol(Protocol), sockport_open:enc_netns(Opts)} of
+        {EProtocol, NetNs} ->
             %% in the NIF's order: domain, then type
             case {named(Domain, sockport_tables:domains()),
                   named(Type, sockport_tables:types())} of
@@ -629,8 +696,8 @@ open(Domain, Type, Protocol, Opts) when is_map(Opts) ->
                 {_, false} ->
                     {error, {invalid, {type, Type}}};
                 _ ->
-                    open_in(sockport_port:any_port(),
-                            Domain, Type, EProtocol, enc_open_opts(Opts))
+                    open_in(sockport_port:any_port(), Domain, Type,
+                            EProtocol, NetNs ++ enc_open_opts(Opts))
             end
     catch
         throw:Reason ->

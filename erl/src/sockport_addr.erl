@@ -11,6 +11,8 @@
 
 -export([encode/1]).
 -export([decode/1]).
+-export([enc_sockaddr/1]).
+-export([wire/1]).
 
 %% Defaults, as prim_socket fills them in.
 -define(IN_DEFAULTS, #{family => inet, port => 0, addr => any}).
@@ -63,7 +65,9 @@ encode(Addr) ->
             {error, Reason}
     end.
 
-%% prim_socket:enc_sockaddr/1, clause for clause.
+%% prim_socket:enc_sockaddr/1, clause for clause: the map with defaults
+%% filled in, or it throws (ioctl lets the throw escape, as socket.erl).
+-spec enc_sockaddr(term()) -> map().
 enc_sockaddr(#{family := inet} = SockAddr) ->
     merge_sockaddr(?IN_DEFAULTS, SockAddr);
 enc_sockaddr(#{family := inet6} = SockAddr) ->
@@ -118,6 +122,7 @@ enc_path(Path) ->
     end.
 
 %% What the NIF checks while it fills in the C struct.
+-spec wire(map()) -> {ok, wire()} | invalid | {error, term()}.
 wire(#{family := inet, addr := Addr, port := Port}) ->
     case {in_addr(Addr), port(Port)} of
         {{ok, A}, {ok, P}} -> {ok, {inet, A, P}};

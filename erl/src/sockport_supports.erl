@@ -2,8 +2,8 @@
 %% tables (sockport_tables) without a daemon, in the shapes and orders of
 %% prim_socket: the keyed tables are maps folded as prim_socket folds its
 %% own, so lists come out in the order socket's do. What sockport cannot do
-%% yet is said truthfully: no ioctl requests or flags, no netns, no
-%% sendfile.
+%% yet is said truthfully: no sendfile. The ioctl requests and flags are
+%% the daemon's table (proto/sp_ioctl.c).
 -module(sockport_supports).
 
 -export([supports/0]).
@@ -20,7 +20,7 @@ platform() ->
     [{sctp, true},
      {ipv6, true},
      {local, true},
-     {netns, false},
+     {netns, true},
      {sendfile, false}].
 
 -spec supports() -> [{atom(), term()}].
@@ -35,7 +35,8 @@ supports(protocols) ->
                  (_Num, _Names, Acc) -> Acc
               end, [], protocols_map());
 supports(ioctl_requests) ->
-    [];
+    maps:fold(fun(Name, true, Acc) -> [{Name, true} | Acc] end,
+              [], ioctl_requests_map());
 supports(options) ->
     maps:fold(fun(Option, Rep, Acc) -> [{Option, Rep} | Acc] end,
               [], options_map());
@@ -43,7 +44,8 @@ supports(msg_flags) ->
     maps:fold(fun(Name, Num, Acc) -> [{Name, Num =/= 0} | Acc] end,
               [], maps:from_list(sockport_tables:msg_flags()));
 supports(ioctl_flags) ->
-    [];
+    maps:fold(fun(Name, Num, Acc) -> [{Name, Num =/= 0} | Acc] end,
+              [], maps:from_list(sockport_tables:ioctl_flags()));
 supports(_Key) ->
     [].
 
@@ -60,10 +62,15 @@ is_supported(Key1) ->
     get_is_supported(Key1, platform()).
 
 -spec is_supported(term(), term()) -> boolean().
+is_supported(ioctl_requests, Name) when is_atom(Name) ->
+    maps:is_key(Name, ioctl_requests_map());
 is_supported(ioctl_requests, _Name) ->
     false;
-is_supported(ioctl_flags, _Flag) ->
-    false;
+is_supported(ioctl_flags, Flag) ->
+    case lists:keyfind(Flag, 1, sockport_tables:ioctl_flags()) of
+        {_, Num} -> Num =/= 0;
+        false -> false
+    end;
 is_supported(protocols, Name) when is_atom(Name) ->
     maps:is_key(Name, protocols_map());
 is_supported(protocols, _Name) ->
@@ -90,6 +97,10 @@ get_is_supported(Key, Supported) ->
         false -> false;
         {_, Value} when is_boolean(Value) -> Value
     end.
+
+ioctl_requests_map() ->
+    maps:from_list([{Name, true}
+                    || {Name, _Arg, _Kind} <- sockport_tables:ioctl_requests()]).
 
 %% #{{Level, Opt} => Reported} for every level name and alias ('IP').
 options_map() ->

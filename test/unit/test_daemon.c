@@ -1062,6 +1062,34 @@ static const struct step dispatch_rows[] = {
     CMD("{17,P1,R1,3,{inet,{1,2,3},0}}", LOG, EINVAL_P1), /* bad Addr */
     CMD("{17,P1,R1,3,{inet,{1,2,3,4},65536}}", LOG, EINVAL_P1),
     CMD("{16,P1,R1,0,inet,stream,tcp,[]}", "{watch,P1}", "{P1,R1} {ok,4}"),
+    /* IOCTL: Request, Arg1, Arg2 */
+    CMD("{27,P1,R1,3,gifmtu,<<\"lo\">>,undefined}", "{P1,R1} {ok,*}"),
+    CMD("{27,P1,R1,3,nread,undefined,undefined}", "{P1,R1} {ok,0}"),
+    CMD("{27,P1,R1,3,gifmtu,invalid,undefined}", "{P1,R1} {raise,badarg}"),
+    CMD("{27,P1,R1,3,sifmtu,<<\"nosuch0\">>,invalid}", "{P1,R1} {invalid,mtu}"),
+    CMD("{27,P1,R1,3,sifmtu,invalid,invalid}", "{P1,R1} {raise,badarg}"),
+    CMD("{27,P1,R1,3,rcvall,undefined,undefined}",
+        "{P1,R1} {error,{invalid,{ioctl_request,rcvall}}}"),
+    CMD("{27,P1,R1,77,gifmtu,invalid,undefined}", "{P1,R1} {error,closed}"),
+    CMD("{27,P1,R1,3,gifmtu,lo,undefined}", LOG, EINVAL_P1),
+    CMD("{27,P1,R1,3,gifmtu,<<\"lo\">>,x}", LOG, EINVAL_P1),
+    CMD("{27,P1,R1,3,gifmtu,<<\"lo\">>}", LOG, EINVAL_P1),
+    CMD("{27,P1,R1,3,nread,x,undefined}", LOG, EINVAL_P1),
+    CMD("{27,P1,R1,3,gifname,4294967296,undefined}", LOG, EINVAL_P1),
+    CMD("{27,P1,R1,3,sifflags,<<\"lo\">>,{1,65536}}", LOG, EINVAL_P1),
+    CMD("{27,P1,R1,3,sifaddr,<<\"lo\">>,{inet,{1,2,3},0}}", LOG, EINVAL_P1),
+    CMD("{27,P1,R1,3,<<\"gifmtu\">>,<<\"lo\">>,undefined}", LOG, EINVAL_P1),
+    /* OPEN_FD: FD, Dup, Domain, Type, Protocol, Opts */
+    CMD("{28,P1,R1,0,-1,true,undefined,undefined,undefined,[]}",
+        "{P1,R1} {error,{invalid,domain}}"),
+    CMD("{28,P1,R1,0,-1,true,2,invalid,undefined,[]}",
+        "{P1,R1} {error,{invalid,type}}"),
+    CMD("{28,P1,R1,0,0,true,2,1,6,[]}", "{P1,R1} {error,ebadf}"),
+    CMD("{28,P1,R1,0,1073741824,false,2,1,undefined,[]}", "{P1,R1} {error,ebadf}"),
+    CMD("{28,P1,R1,0,3,x,undefined,undefined,undefined,[]}", LOG, EINVAL_P1),
+    CMD("{28,P1,R1,0,4294967296,true,2,1,6,[]}", LOG, EINVAL_P1),
+    CMD("{28,P1,R1,0,-1,true,2,stream,6,[]}", LOG, EINVAL_P1),
+    CMD("{28,P1,R1,0,-1,true,2,1,6}", LOG, EINVAL_P1),
 };
 
 START_TEST(test_dispatch_row)
