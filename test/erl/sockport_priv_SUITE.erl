@@ -9,17 +9,20 @@
 %%             (`caps' none): sockport fails exactly as socket does;
 %%   drop      the VM runs as root and the daemon, started as root,
 %%             becomes `user' keeping only `caps'.
+%%
+%% SOCKPORT_PRIV_NETNS names a network namespace file that scripts/test
+%% made for the netns case.
 -module(sockport_priv_SUITE).
 
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1]).
--export([raw_icmp/1, low_port/1, daemon_identity/1]).
+-export([raw_icmp/1, low_port/1, netns/1, daemon_identity/1]).
 
 -define(NET_RAW, 13).
 -define(NET_BIND_SERVICE, 10).
 
 suite() -> [{timetrap, {seconds, 60}}].
 
-all() -> [daemon_identity, raw_icmp, low_port].
+all() -> [daemon_identity, raw_icmp, low_port, netns].
 
 init_per_suite(Config) ->
     case os:getenv("SOCKPORT_PRIV_MODE") of
@@ -90,6 +93,27 @@ bind_low(M, Port) ->
     R = M:bind(S, #{family => inet, addr => {127, 0, 0, 1}, port => Port}),
     ok = M:close(S),
     R.
+
+%% Entering a network namespace needs CAP_SYS_ADMIN, which the file
+%% capabilities give and the dropping daemon does not keep.
+netns(Config) ->
+    case os:getenv("SOCKPORT_PRIV_NETNS") of
+        false ->
+            error("SOCKPORT_PRIV_NETNS not set");
+        Path ->
+            Sp = open_in_ns(sockport, Path),
+            case mode(Config) of
+                filecaps -> {ok, {error, eperm}} = {Sp, open_in_ns(socket, Path)};
+                none -> {{error, eperm}, {error, eperm}} = {Sp, open_in_ns(socket, Path)};
+                drop -> {error, eperm} = Sp
+            end
+    end.
+
+open_in_ns(M, Path) ->
+    case M:open(inet, stream, tcp, #{netns => Path}) of
+        {ok, S} -> ok = M:close(S);
+        Error -> Error
+    end.
 
 %% A port below 1024 nobody listens on: connecting to it is refused.
 free_low_port() ->
