@@ -141,6 +141,10 @@ int sp_cmd_connect_finish(struct sp_daemon *d, struct sp_cmd *c)
 enum sp_res sp_accept_attempt(struct sp_daemon *d, struct sp_op *op)
 {
     struct sp_sock *s = op->sock;
+    if (!sp_sock_room(d)) { /* the connection waits in the backlog */
+        sp_reply_errno(d, op->pidraw, op->ref, EMFILE);
+        return SP_DONE;
+    }
     int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||

@@ -217,6 +217,10 @@ int sp_cmd_open_fd(struct sp_daemon *d, struct sp_cmd *c)
     struct open_opts o;
     if (dec_open_opts(opts, &o) != 0)
         return -1;
+    if (!sp_sock_room(d)) {
+        sp_reply_errno(d, c->pid, c->ref, EMFILE);
+        return 0;
+    }
 
     /* As the NIF: the system's word first, the options' if it has none. */
     bool adoptable = fd >= 0 && !own_fd(d, (int)fd) && is_socket((int)fd);

@@ -54,6 +54,10 @@ int sp_cmd_open(struct sp_daemon *d, struct sp_cmd *c)
 
     int fd, err;
     bool debug;
+    if (!sp_sock_room(d)) {
+        sp_reply_errno(d, c->pid, c->ref, EMFILE);
+        return 0;
+    }
     if ((err = sp_open_socket(d, opts, domain, type, protocol, &fd, &debug)))
     {
         if (err < 0)

@@ -214,6 +214,17 @@ void sp_sock_each(struct sp_daemon *d,
 
 /* ---- the daemon --------------------------------------------------------- */
 
+/* Configurable caps (command line, README "Limits"). */
+struct sp_limits {
+    size_t max_sockets;   /* sockets at once: OPEN/accept beyond get emfile */
+    unsigned max_waiters; /* calls queued per socket and kind: enomem */
+    size_t out_high;      /* bytes queued for the VM above which sockets */
+    size_t out_low;       /* are not read, until below out_low */
+};
+
+#define SP_MAX_SOCKETS_DEFAULT 1048576
+#define SP_MAX_WAITERS_DEFAULT 65536
+
 struct sp_daemon {
     struct event_base *base;
     struct event *ev_in;
@@ -226,7 +237,13 @@ struct sp_daemon {
     struct sp_sock_table socks;
     bool netns_open; /* netns_fd holds our own network namespace */
     int netns_fd;    /* for going back after opening a socket in another */
+    struct sp_limits limits;
 };
+
+/* The defaults of struct sp_limits. */
+void sp_limits_default(struct sp_limits *l);
+/* Whether another socket may be opened (else answer emfile). */
+bool sp_sock_room(const struct sp_daemon *d);
 
 /* ---- output frames (out.c) ---------------------------------------------- */
 

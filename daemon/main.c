@@ -4,6 +4,8 @@
  * VM: when stdin closes it closes every socket and exits. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,14 +82,27 @@ static int usage(void)
 {
     fprintf(stderr, "usage: sockportd [--user NAME] [--caps CAP,... | none] "
                     "[--sandbox on | off]\n"
+                    "       [--max-sockets N] [--max-waiters N] "
+                    "[--out-high BYTES]\n"
                     "(started by the sockport application as an Erlang "
                     "port)\n");
     return 2;
 }
 
+/* A positive number in [1, max]; 0 if it is not one. */
+static unsigned long long number(const char *s, unsigned long long max)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    return errno || *end || s[0] == '-' || v == 0 || v > max ? 0 : v;
+}
+
 int main(int argc, char **argv)
 {
     struct sp_privs privs = {0};
+    struct sp_limits limits;
+    sp_limits_default(&limits);
     /* Sanitizer runtimes need system calls of their own (the leak checker
      * ptraces the process): their builds start unsandboxed unless asked. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -106,6 +121,15 @@ int main(int argc, char **argv)
                  (strcmp(argv[i + 1], "on") == 0 ||
                   strcmp(argv[i + 1], "off") == 0))
             sandbox = strcmp(argv[i + 1], "on") == 0;
+        else if (strcmp(argv[i], "--max-sockets") == 0 &&
+                 (limits.max_sockets = number(argv[i + 1], SIZE_MAX)))
+            ;
+        else if (strcmp(argv[i], "--max-waiters") == 0 &&
+                 (limits.max_waiters = number(argv[i + 1], UINT_MAX)))
+            ;
+        else if (strcmp(argv[i], "--out-high") == 0 &&
+                 (limits.out_high = number(argv[i + 1], SIZE_MAX)))
+            limits.out_low = limits.out_high / 8;
         else
             return usage();
     }
@@ -124,6 +148,7 @@ int main(int argc, char **argv)
 
     struct sp_daemon d;
     memset(&d, 0, sizeof d);
+    d.limits = limits;
     d.base = event_base_new();
     d.out = evbuffer_new();
     if (!d.base || !d.out) {

@@ -65,6 +65,10 @@ struct sp_op *sp_op_new(struct sp_sock *s, enum sp_opkind kind,
 struct sp_op *sp_op_begin(struct sp_daemon *d, const struct sp_cmd *c,
                           enum sp_opkind kind, const struct sp_mode *mode)
 {
+    if (c->sock->nq[classes[kind].queue] >= d->limits.max_waiters) {
+        sp_reply_errno(d, c->pid, c->ref, ENOMEM);
+        return NULL;
+    }
     struct sp_op *op = sp_op_new(c->sock, kind, c, mode);
     if (!op)
         sp_reply_errno(d, c->pid, c->ref, ENOMEM);

@@ -44,7 +44,7 @@ static void frame_header(struct sp_daemon *d, size_t n)
 
 static void note_level(struct sp_daemon *d)
 {
-    if (!d->out_high && evbuffer_get_length(d->out) > SP_OUT_HIGH)
+    if (!d->out_high && evbuffer_get_length(d->out) > d->limits.out_high)
         d->out_high = true;
 }
 
@@ -257,7 +257,7 @@ static void resume(struct sp_daemon *d, struct sp_sock *s, void *arg)
 void sp_out_flush(struct sp_daemon *d)
 {
     write_out(d);
-    if (d->out_high && evbuffer_get_length(d->out) < SP_OUT_LOW) {
+    if (d->out_high && evbuffer_get_length(d->out) < d->limits.out_low) {
         d->out_high = false;
         sp_sock_each(d, resume, NULL);
         write_out(d);

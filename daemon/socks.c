@@ -121,6 +121,19 @@ struct sp_sock *sp_sock_add(struct sp_daemon *d, int fd, int domain, int type,
     return s;
 }
 
+void sp_limits_default(struct sp_limits *l)
+{
+    l->max_sockets = SP_MAX_SOCKETS_DEFAULT;
+    l->max_waiters = SP_MAX_WAITERS_DEFAULT;
+    l->out_high = SP_OUT_HIGH;
+    l->out_low = SP_OUT_LOW;
+}
+
+bool sp_sock_room(const struct sp_daemon *d)
+{
+    return d->socks.count < d->limits.max_sockets;
+}
+
 struct sp_sock *sp_sock_find(struct sp_daemon *d, uint64_t id)
 {
     struct sp_sock_table *t = &d->socks;

@@ -268,7 +268,8 @@ daemon_path() ->
 %% `sandbox' keys: the user a daemon started as root becomes, the
 %% capabilities it keeps (a list of names such as net_raw, or `none'; unset:
 %% it keeps what it was started with, or nothing once it has become
-%% `user'), and whether it confines itself to its system calls.
+%% `user'), whether it confines itself to its system calls, and its
+%% limits.
 config_args() ->
     User = case application:get_env(sockport, user) of
                {ok, U} -> ["--user", to_list(U)];
@@ -286,7 +287,13 @@ config_args() ->
                   {ok, true} -> ["--sandbox", "on"];
                   _ -> []
               end,
-    User ++ [lists:flatten(A) || A <- Caps] ++ Sandbox.
+    Limits = [[Flag, integer_to_list(N)]
+              || {Key, Flag} <- [{max_sockets, "--max-sockets"},
+                                 {max_waiters, "--max-waiters"},
+                                 {out_high, "--out-high"}],
+                 {ok, N} <- [application:get_env(sockport, Key)],
+                 is_integer(N), N > 0],
+    User ++ [lists:flatten(A) || A <- Caps] ++ Sandbox ++ lists:append(Limits).
 
 to_list(A) when is_atom(A) -> atom_to_list(A);
 to_list(B) when is_binary(B) -> binary_to_list(B);

@@ -17,7 +17,8 @@
                  sockport_diff_dgram_SUITE, sockport_diff_select_SUITE,
                  sockport_crash_SUITE, sockport_opt_SUITE,
                  sockport_ioctl_SUITE, sockport_open_SUITE,
-                 sockport_sandbox_SUITE, sockport_args_SUITE]).
+                 sockport_sandbox_SUITE, sockport_args_SUITE,
+                 sockport_limits_SUITE]).
 -define(MOD_GROUPS, [socket, sockport]).
 
 -spec main([string()]) -> no_return().

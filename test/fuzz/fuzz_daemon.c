@@ -44,6 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sp_daemon d;
     memset(&d, 0, sizeof d);
+    sp_limits_default(&d.limits);
     d.base = event_base_new();
     d.out = evbuffer_new();
     if (!d.base || !d.out)

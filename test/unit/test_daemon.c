@@ -97,6 +97,7 @@ static void on_stdout(evutil_socket_t fd, short what, void *arg)
 static void setup(void)
 {
     memset(&H, 0, sizeof H);
+    sp_limits_default(&H.d.limits);
     H.d.base = event_base_new();
     H.d.out = evbuffer_new();
     H.got = evbuffer_new();

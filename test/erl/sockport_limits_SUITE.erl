@@ -1,0 +1,66 @@
+%% The daemon's limits: sockets per daemon (emfile for open, accept and
+%% open from a descriptor) and waiting calls per socket and kind (enomem),
+%% configured through the application environment.
+-module(sockport_limits_SUITE).
+
+-export([all/0, suite/0, init_per_suite/1, end_per_suite/1]).
+-export([max_sockets/1, max_waiters/1]).
+
+suite() -> [{timetrap, {seconds, 60}}].
+
+all() -> [max_sockets, max_waiters].
+
+init_per_suite(Config) ->
+    Saved = application:get_all_env(sockport),
+    application:stop(sockport),
+    application:set_env(sockport, max_sockets, 4),
+    application:set_env(sockport, max_waiters, 3),
+    {ok, _} = application:ensure_all_started(sockport),
+    [{saved, Saved} | Config].
+
+end_per_suite(Config) ->
+    application:stop(sockport),
+    [application:unset_env(sockport, K) || {K, _} <- application:get_all_env(sockport)],
+    [application:set_env(sockport, K, V) || {K, V} <- proplists:get_value(saved, Config)],
+    ok.
+
+%% Four sockets, then emfile from open, accept and open/2 alike; a close
+%% makes room again, and the refused connection is still in the backlog.
+max_sockets(_Config) ->
+    {ok, L} = sockport:open(inet, stream, tcp),
+    ok = sockport:bind(L, #{family => inet, addr => {127, 0, 0, 1}, port => 0}),
+    ok = sockport:listen(L),
+    {ok, Addr} = sockport:sockname(L),
+    {ok, C} = sockport:open(inet, stream, tcp),
+    ok = sockport:connect(C, Addr),
+    {ok, A} = sockport:accept(L),
+    {ok, U} = sockport:open(inet, dgram, udp),
+    {error, emfile} = sockport:open(inet, dgram, udp),
+    {ok, C2} = socket:open(inet, stream, tcp),
+    ok = socket:connect(C2, Addr),
+    {error, emfile} = sockport:accept(L, 1000),
+    {ok, Fd} = sockport:getopt(U, {otp, fd}),
+    {error, emfile} = sockport:open(Fd, #{}),
+    ok = sockport:close(U),
+    {ok, A2} = sockport:accept(L, 1000),
+    {ok, _} = sockport:peername(A2),
+    [ok = sockport:close(S) || S <- [L, C, A, A2]],
+    socket:close(C2).
+
+%% Three calls may wait to receive on one socket; the fourth is refused,
+%% and sending still works (another kind).
+max_waiters(_Config) ->
+    {ok, U} = sockport:open(inet, dgram, udp),
+    ok = sockport:bind(U, #{family => inet, addr => {127, 0, 0, 1}, port => 0}),
+    {ok, Addr} = sockport:sockname(U),
+    Self = self(),
+    Waiters = [spawn_link(fun() -> Self ! {got, sockport:recvfrom(U, 0, [], 5000)} end)
+               || _ <- lists:seq(1, 3)],
+    [sockport_test_lib:wait_blocked(W) || W <- Waiters],
+    {error, enomem} = sockport:recvfrom(U, 0, [], 5000),
+    ok = sockport:sendto(U, <<"one">>, Addr),
+    {ok, {_, <<"one">>}} = receive {got, R} -> R after 5000 -> error(none) end,
+    ok = sockport:close(U),
+    [receive {got, {error, closed}} -> ok after 5000 -> error(W) end
+     || W <- tl(Waiters)],
+    ok.
