@@ -344,13 +344,13 @@ int sp_open_opts(struct sp_sock *s, struct sp_raw opts)
     return sp_dec_end(&dec);
 }
 
-void sp_debug_cmd(struct sp_daemon *d, const struct sp_cmd *c)
+void sp_debug_cmd(struct sp_daemon *d, const struct sp_cmd *c,
+                  bool on_socket)
 {
-    struct sp_sock *s = c->id ? sp_sock_find(d, c->id) : NULL;
-    if (!d->debug && !(s && s->debug))
+    if (!d->debug && !(c->sock && c->sock->debug))
         return;
     const char *name = sp_op_to_str(c->op);
     sp_log(d, "debug", "command %s on socket %" PRIu64 "%s",
            name ? name : "unknown", c->id,
-           s ? "" : (c->id ? " (not open)" : ""));
+           on_socket && !c->sock ? " (not open)" : "");
 }

@@ -332,8 +332,10 @@ int sp_open_opts(struct sp_sock *s, struct sp_raw opts);
 /* A closed socket's info/1, kept for a while (SP_TOMBS of them). */
 void sp_tomb_keep(struct sp_daemon *d, const struct sp_sock *s);
 void sp_tombs_free(struct sp_daemon *d);
-/* debug/1 and {otp, debug}: a log line per command. */
-void sp_debug_cmd(struct sp_daemon *d, const struct sp_cmd *c);
+/* debug/1 and {otp, debug}: a log line per command (c->sock is looked up
+ * already for a command on a socket). */
+void sp_debug_cmd(struct sp_daemon *d, const struct sp_cmd *c,
+                  bool on_socket);
 
 /* attempt/fail/armed of each kind, for opq.c's class table */
 enum sp_res sp_accept_attempt(struct sp_daemon *d, struct sp_op *op);

@@ -123,9 +123,10 @@ void sp_dispatch(struct sp_daemon *d, const char *frame, size_t len)
     row = row_of(c.op);
     if (!row || arity != 4 + row->nargs)
         goto bad;
-    sp_debug_cmd(d, &c);
-    if (row->on_socket) {
+    if (row->on_socket)
         c.sock = sp_sock_find(d, c.id);
+    sp_debug_cmd(d, &c, row->on_socket);
+    if (row->on_socket) {
         if (!c.sock) {
             /* closed, or never ours: what OTP says of a closed socket */
             sp_reply_atom_error(d, c.pid, c.ref, "closed");

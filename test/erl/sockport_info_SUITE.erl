@@ -4,6 +4,9 @@
 %% which_sockets/0,1 and number_of/0 with every filter form; the tables of
 %% i/0,1,2; debug/1, socket_debug/1 and use_registry/1. The `seed_*' cases
 %% check what the seed documents where OTP 25 has nothing to compare with.
+%% A counter wrap (2^64) cannot be reached from here; the daemon's unit
+%% tests (test_daemon.c, test_info) preset a counter and check the
+%% counter_wrap event.
 -module(sockport_info_SUITE).
 
 -export([all/0, groups/0, suite/0]).

@@ -1401,7 +1401,7 @@ static const struct step info_steps[] = {
     CMD("{83,P9,R20,0,[{debug,true}]}", "{P9,R20} {ok,[*{debug,true}]}"),
     CMD("{21,P9,R21,3}", "{log,debug,<<\"command SOCKNAME on socket 3\">>}",
         "{P9,R21} {ok,*}"),
-    CMD("{81,P9,R22,77}", "{log,debug,<<\"command INFO on socket 77 (not open)\">>}",
+    CMD("{19,P9,R22,77}", "{log,debug,<<\"command CLOSE on socket 77 (not open)\">>}",
         "{P9,R22} {error,closed}"),
     CMD("{83,P9,R23,0,[{debug,false}]}",
         "{log,debug,<<\"command GLOBAL on socket 0\">>}",
