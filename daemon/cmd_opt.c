@@ -248,6 +248,27 @@ static const struct otp_opt *otp_find(const char *name)
 
 /* ---- GETOPT / SETOPT ----------------------------------------------------- */
 
+/* Domain, type and protocol are fixed for a socket's life and known to
+ * the table: no system call for the commonest getopt. */
+static bool fixed(const struct sp_sock *s, const struct sp_option *o,
+                  char *bytes, socklen_t *len)
+{
+    int v;
+    if (o->c_level != SOL_SOCKET || *len < (socklen_t)sizeof v)
+        return false;
+    if (o->c_name == SO_TYPE)
+        v = s->type;
+    else if (o->c_name == SO_DOMAIN)
+        v = s->domain;
+    else if (o->c_name == SO_PROTOCOL && s->protocol != 0)
+        v = s->protocol;
+    else
+        return false;
+    memcpy(bytes, &v, sizeof v);
+    *len = sizeof v;
+    return true;
+}
+
 int sp_cmd_getopt(struct sp_daemon *d, struct sp_cmd *c)
 {
     char level[SP_ATOM_MAX], opt[SP_ATOM_MAX];
@@ -276,7 +297,10 @@ int sp_cmd_getopt(struct sp_daemon *d, struct sp_cmd *c)
     memset(&v, 0, sizeof v);
     if (len == 0 || len > sizeof v.bytes)
         len = sizeof v.bytes;
-    if (getsockopt(c->sock->fd, o->c_level, o->c_name, v.bytes, &len) != 0) {
+    if (fixed(c->sock, o, v.bytes, &len)) {
+        /* answered from the table */
+    } else if (getsockopt(c->sock->fd, o->c_level, o->c_name, v.bytes,
+                          &len) != 0) {
         sp_reply_errno(d, c->pid, c->ref, errno);
         return 0;
     }

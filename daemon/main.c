@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "privs.h"
 #include "sp_proto.h"
 
 static void on_stdin(evutil_socket_t fd, short what, void *arg)
@@ -74,13 +75,31 @@ static void hello(struct sp_daemon *d)
     sp_emit(d, &e, NULL, 0);
 }
 
+static int usage(void)
+{
+    fprintf(stderr, "usage: sockportd [--user NAME] [--caps CAP,... | none]\n"
+                    "(started by the sockport application as an Erlang "
+                    "port)\n");
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 1) {
-        fprintf(stderr, "usage: sockportd (started by the sockport "
-                        "application as an Erlang port)\n");
-        return 2;
+    struct sp_privs privs = {0};
+    for (int i = 1; i < argc; i += 2) {
+        if (i + 1 == argc)
+            return usage();
+        if (strcmp(argv[i], "--user") == 0)
+            privs.user = argv[i + 1];
+        else if (strcmp(argv[i], "--caps") == 0)
+            privs.caps = argv[i + 1];
+        else
+            return usage();
+    }
+    char err[256];
+    if (sp_privs_apply(&privs, err, sizeof err) != 0) {
+        fprintf(stderr, "sockportd: %s\n", err);
+        return 1;
     }
     /* A peer that went away must be an EPIPE, not our death. */
     signal(SIGPIPE, SIG_IGN);

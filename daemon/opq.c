@@ -211,6 +211,15 @@ static void try_first(struct sp_daemon *d, struct sp_op *op,
 {
     struct sp_sock *s = op->sock;
     enum sp_queue q = classes[op->kind].queue;
+    bool zero = mode->kind == SP_WAIT_MS && mode->ms == 0;
+    if (q == SP_Q_READ && !op->armed && !zero &&
+        event_pending(s->ev_read, EV_READ, NULL)) {
+        /* The read event is registered, so the loop reports the socket
+         * readable if it is: a blocking reader can wait for that instead
+         * of trying a read that would most likely fail. */
+        park(d, op, mode, true);
+        return;
+    }
     switch (classes[op->kind].attempt(d, op)) {
     case SP_DONE:
         sp_op_free(d, op);
@@ -223,7 +232,7 @@ static void try_first(struct sp_daemon *d, struct sp_op *op,
     case SP_AGAIN:
         break;
     }
-    if (mode->kind == SP_WAIT_MS && mode->ms == 0) {
+    if (zero) {
         classes[op->kind].zero(d, op);
         sp_op_free(d, op);
         if (!TAILQ_EMPTY(&s->q[q]))

@@ -33,6 +33,19 @@ static int grow(struct sp_sock_table *t)
     return 0;
 }
 
+/* Whether any queue served by the read (or write) event has a head that
+ * waits for it. */
+static bool wanted(const struct sp_sock *s, bool writes)
+{
+    for (int q = 0; q < SP_Q__MAX; q++) {
+        struct sp_op *h = TAILQ_FIRST(&s->q[q]);
+        if (sp_queue_writes((enum sp_queue)q) == writes && h &&
+            !h->signalled && !h->hold)
+            return true;
+    }
+    return false;
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -40,6 +53,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     struct sp_sock *s = arg;
     struct sp_daemon *d = s->d;
     uint64_t id = s->id;
+    if (!wanted(s, false)) { /* kept after its last reader: drop it now */
+        event_del(s->ev_read);
+        return;
+    }
     /* Serving acceptors or readers may close nothing, but be safe: look the
      * socket up again between the queues. */
     if (s->listening || !TAILQ_EMPTY(&s->q[SP_Q_ACCEPT]))
@@ -119,23 +136,20 @@ struct sp_sock *sp_sock_find(struct sp_daemon *d, uint64_t id)
 void sp_sock_want(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
                   bool on)
 {
-    (void)d;
     bool writes = sp_queue_writes(q);
     struct event *ev = writes ? s->ev_write : s->ev_read;
     /* Each event serves two queues: keep it while either wants it. */
-    for (int o = 0; !on && o < SP_Q__MAX; o++) {
-        struct sp_op *h = TAILQ_FIRST(&s->q[o]);
-        if (o != (int)q && sp_queue_writes((enum sp_queue)o) == writes && h &&
-            !h->signalled && !h->hold)
-            on = true;
-    }
+    on = on || wanted(s, writes);
     bool pending = event_pending(ev, writes ? EV_WRITE : EV_READ, NULL);
     if (on) /* waiting for readiness is OTP's select */
         sp_state_set(s, writes, SP_ST_SELECTED);
     if (on && !pending)
         event_add(ev, NULL);
-    else if (!on && pending)
+    else if (!on && pending && (writes || d->out_high))
         event_del(ev);
+    /* A read event nobody wants stays registered until it fires: a reader
+     * that comes next (the usual case) then costs no epoll_ctl. A write
+     * event would fire at once, so it goes now. */
 }
 
 void sp_sock_set_owner(struct sp_daemon *d, struct sp_sock *s,

@@ -150,7 +150,8 @@ init(Shard) ->
     process_flag(trap_exit, true),
     S0 = #state{shard = Shard,
                 path = daemon_path(),
-                args = application:get_env(sockport, daemon_args, [])},
+                args = privilege_args() ++
+                    application:get_env(sockport, daemon_args, [])},
     %% The first start is synchronous: a daemon that cannot start at all
     %% fails the application's start with the reason.
     case open_daemon(S0) of
@@ -264,6 +265,28 @@ daemon_path() ->
         undefined ->
             filename:join(priv_dir(), "sockportd")
     end.
+
+%% The daemon's --user and --caps from the `user' and `caps' keys: the user
+%% a daemon started as root becomes, and the capabilities it keeps (a list
+%% of names such as net_raw, or `none'; unset: it keeps what it was started
+%% with, or nothing once it has become `user').
+privilege_args() ->
+    User = case application:get_env(sockport, user) of
+               {ok, U} -> ["--user", to_list(U)];
+               undefined -> []
+           end,
+    Caps = case application:get_env(sockport, caps) of
+               {ok, none} -> ["--caps", "none"];
+               {ok, []} -> ["--caps", "none"];
+               {ok, L} when is_list(L) ->
+                   ["--caps", lists:join(",", [to_list(C) || C <- L])];
+               undefined -> []
+           end,
+    User ++ [lists:flatten(A) || A <- Caps].
+
+to_list(A) when is_atom(A) -> atom_to_list(A);
+to_list(B) when is_binary(B) -> binary_to_list(B);
+to_list(L) when is_list(L) -> L.
 
 %% code:priv_dir/1 finds an application directory only by its name
 %% (sockport or sockport-Vsn); the build tree's is erl/, so fall back to

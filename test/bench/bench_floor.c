@@ -1,0 +1,150 @@
+/* The floors of any design that moves socket traffic through an Erlang
+ * port, measured by a port program that does nothing else:
+ *   bench_floor echo   answers every {packet,4} frame with itself;
+ *   bench_floor relay  owns both ends of a loopback TCP connection and
+ *                      carries frames <<Dir, Payload>> across it: Dir 'a'
+ *                      goes from end A to end B and comes back out as
+ *                      <<'B', Payload>>, 'b' the other way as <<'A', ...>>.
+ * A sockport ping-pong can be no faster than the relay's, and a sockport
+ * bulk stream need be no slower: both cross the port and TCP as often. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define FRAME_MAX (4u << 20)
+
+static int read_full(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+    while (n > 0) {
+        ssize_t r = read(fd, p, n);
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* Writes the 4-byte header and the frame in one system call. */
+static int write_frame(const char *buf, size_t n)
+{
+    uint32_t be = htonl((uint32_t)n);
+    struct iovec v[2] = {{&be, 4}, {(void *)buf, n}};
+    size_t want = 4 + n;
+    ssize_t w = writev(1, v, 2);
+    return w == (ssize_t)want ? 0 : -1;
+}
+
+/* Reads one frame into buf; its length, or -1 at EOF or a bad length. */
+static long read_frame(char *buf)
+{
+    uint32_t be;
+    if (read_full(0, &be, 4) != 0)
+        return -1;
+    size_t n = ntohl(be);
+    if (n > FRAME_MAX || read_full(0, buf, n) != 0)
+        return -1;
+    return (long)n;
+}
+
+static int echo(char *buf)
+{
+    long n;
+    while ((n = read_frame(buf)) >= 0)
+        if (write_frame(buf, (size_t)n) != 0)
+            return 1;
+    return 0;
+}
+
+/* Sends n bytes into `out` while draining the same n bytes from `in`, so a
+ * payload larger than the socket buffers cannot wedge. */
+static int carry(int out, int in, const char *data, size_t n, char *sink)
+{
+    size_t sent = 0, got = 0;
+    while (got < n) {
+        ssize_t w = 0, r;
+        if (sent < n) {
+            w = send(out, data + sent, n - sent, MSG_DONTWAIT);
+            if (w > 0)
+                sent += (size_t)w;
+        }
+        r = recv(in, sink, n - got, MSG_DONTWAIT);
+        if (r > 0)
+            got += (size_t)r;
+        if (r == 0)
+            return -1;
+        if (w <= 0 && r < 0) {
+            struct pollfd p[2] = {{in, POLLIN, 0},
+                                  {out, sent < n ? POLLOUT : 0, 0}};
+            poll(p, 2, -1);
+        }
+    }
+    return 0;
+}
+
+static int loopback_pair(int *a, int *b)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    int one = 1;
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    if (l < 0 || bind(l, (struct sockaddr *)&sa, len) != 0 ||
+        listen(l, 1) != 0 || getsockname(l, (struct sockaddr *)&sa, &len) != 0)
+        return -1;
+    *a = socket(AF_INET, SOCK_STREAM, 0);
+    if (*a < 0 || connect(*a, (struct sockaddr *)&sa, len) != 0)
+        return -1;
+    *b = accept(l, NULL, NULL);
+    close(l);
+    if (*b < 0)
+        return -1;
+    setsockopt(*a, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(*b, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return 0;
+}
+
+static int relay(char *buf)
+{
+    int a, b;
+    if (loopback_pair(&a, &b) != 0) {
+        perror("bench_floor: loopback pair");
+        return 1;
+    }
+    char *sink = malloc(FRAME_MAX);
+    if (!sink)
+        return 1;
+    long n;
+    while ((n = read_frame(buf)) >= 1) {
+        int to_b = buf[0] == 'a';
+        if (carry(to_b ? a : b, to_b ? b : a, buf + 1, (size_t)n - 1, sink))
+            return 1;
+        buf[0] = to_b ? 'B' : 'A';
+        if (write_frame(buf, (size_t)n) != 0)
+            return 1;
+    }
+    free(sink);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char *buf = malloc(FRAME_MAX);
+    if (!buf)
+        return 1;
+    if (argc == 2 && strcmp(argv[1], "echo") == 0)
+        return echo(buf);
+    if (argc == 2 && strcmp(argv[1], "relay") == 0)
+        return relay(buf);
+    fprintf(stderr, "usage: bench_floor echo | relay\n");
+    return 2;
+}

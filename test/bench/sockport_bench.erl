@@ -1,0 +1,244 @@
+%% The benchmark: every workload with OTP `socket', gen_tcp/gen_udp and
+%% sockport in one run, the port floors measured in the same run, one table
+%% of figures and ratios with the targets sockport must meet, and the same
+%% table as CSV (and a PNG chart where gnuplot is installed).
+%%
+%% erl ... -run sockport_bench main quick|full FloorExe OutDir
+-module(sockport_bench).
+
+-export([main/1]).
+
+-define(MODS, [socket, gen, sockport]).
+
+-spec main([string()]) -> no_return().
+main([Mode, FloorExe, OutDir]) ->
+    P = params(list_to_atom(Mode)),
+    %% the shard rows restart the application: no reports of that
+    logger:set_primary_config(level, warning),
+    {ok, _} = application:ensure_all_started(sockport),
+    io:format("sockport benchmark, ~s mode, ~b schedulers~n",
+              [Mode, erlang:system_info(schedulers_online)]),
+    Floors = step("floors", fun() ->
+        sockport_bench_floor:measure(FloorExe, maps:get(ms, P),
+                                     maps:get(bulk, P))
+    end),
+    Results = [{Row, [{M, step(io_lib:format("~s ~s", [name(Row), M]),
+                               fun() -> (fun_of(Row))(M, P) end)}
+                      || M <- mods(Row)]}
+               || Row <- rows()],
+    Lines = table(Results, Floors),
+    ok = filelib:ensure_dir(filename:join(OutDir, "x")),
+    Csv = filename:join(OutDir, "bench.csv"),
+    ok = file:write_file(Csv, csv(Lines)),
+    io:format("~ncsv: ~s~n", [Csv]),
+    chart(Lines, OutDir),
+    halt(0).
+
+params(quick) ->
+    #{ms => 1000, bulk => 64 bsl 20, many => 1000, many_ms => 1000,
+      idle => 2000, shard_bytes => 128 bsl 20};
+params(full) ->
+    #{ms => 5000, bulk => 1024 bsl 20, many => 1000, many_ms => 5000,
+      idle => 5000, shard_bytes => 1024 bsl 20}.
+
+step(Label, F) ->
+    io:format("  ~-28s", [Label]),
+    T0 = erlang:monotonic_time(millisecond),
+    R = F(),
+    io:format(" ~6.1f s~n", [(erlang:monotonic_time(millisecond) - T0) / 1000]),
+    R.
+
+%% ---------------------------------------------------------------------------
+%% The workloads: {Name, Metric, Unit, Better, Fun, Modules, Target}.
+%% A target is {Ratio, Op, Reference}: sockport / Reference Op Ratio,
+%% where Reference is a floor key, a module, or {calls, K}: `socket' plus K
+%% port round trips per operation.
+
+rows() ->
+    W = sockport_bench_work,
+    [{"rtt 64 B median", median_us, "us", lower,
+      fun(M, P) -> W:pingpong(M, 64, maps:get(ms, P)) end,
+      ?MODS, [{1.15, '=<', relay_rtt64_us}]},
+     {"rtt 64 B p99", p99_us, "us", lower, same, ?MODS, []},
+     {"rtt 16 KiB median", median_us, "us", lower,
+      fun(M, P) -> W:pingpong(M, 16384, maps:get(ms, P)) end,
+      ?MODS, [{1.15, '=<', relay_rtt16k_us}]},
+     {"rtt 16 KiB p99", p99_us, "us", lower, same, ?MODS, []},
+     {"bulk 64 KiB writes", mbps, "MB/s", higher,
+      fun(M, P) -> W:bulk(M, 65536, maps:get(bulk, P)) end,
+      ?MODS, [{1.0, '>=', relay_bulk64k_mbps}, {2.0, '>=', gen}]},
+     {"bulk 4 KiB writes", mbps, "MB/s", higher,
+      fun(M, P) -> W:bulk(M, 4096, maps:get(bulk, P)) end,
+      ?MODS, [{1.0, '>=', relay_bulk4k_mbps}]},
+     {"call without I/O", us, "us", lower,
+      fun(M, P) -> W:nop(M, maps:get(ms, P)) end,
+      ?MODS, [{1.15, '=<', port_rtt64_us}]},
+     {"connect+accept+close", per_s, "1/s", higher,
+      fun(M, P) -> W:conn_rate(M, maps:get(ms, P)) end,
+      ?MODS, [{0.9, '>=', {calls, 7}}]},
+     {"udp 64 B lock-step", per_s, "1/s", higher,
+      fun(M, P) -> W:udp_lockstep(M, maps:get(ms, P)) end,
+      ?MODS, [{0.9, '>=', {per_round_trips, 2}}]},
+     {"1000 conns ping-pong", per_s, "1/s", higher,
+      fun(M, P) -> W:many(M, maps:get(many, P), maps:get(many_ms, P)) end,
+      ?MODS, [{1.0, '>=', gen}]},
+     {"1000 conns p99", p99_us, "us", lower, same, ?MODS, []},
+     {"idle socket, VM", vm_bytes, "B", lower,
+      fun(M, P) -> W:idle(M, maps:get(idle, P)) end, ?MODS, []},
+     {"idle socket, daemon", daemon_bytes, "B", lower, same, [sockport],
+      [{2048, '=<', bytes}]},
+     {"2 bulk streams, 1 shard", mbps, "MB/s", higher,
+      fun(M, P) -> with_shards(1, fun() ->
+                                          W:shards(M, 2, maps:get(shard_bytes, P))
+                                  end) end,
+      [sockport], []},
+     {"2 bulk streams, 2 shards", mbps, "MB/s", higher,
+      fun(M, P) -> with_shards(2, fun() ->
+                                          W:shards(M, 2, maps:get(shard_bytes, P))
+                                  end) end,
+      [sockport], [{1.0, '>=', {row, "2 bulk streams, 1 shard"}}]}].
+
+name({Name, _, _, _, _, _, _}) -> Name.
+mods({_, _, _, _, _, Mods, _}) -> Mods.
+
+%% Rows marked `same' read another metric of the previous row's run.
+fun_of({Name, _, _, _, same, _, _}) ->
+    fun(M, _P) -> erase({last, prev(Name), M}) end;
+fun_of({Name, _, _, _, F, _, _}) ->
+    fun(M, P) -> R = F(M, P), put({last, Name, M}, R), R end.
+
+prev(Name) ->
+    Names = [name(R) || R <- rows()],
+    lists:nth(index(Name, Names) - 1, Names).
+
+index(X, [X | _]) -> 1;
+index(X, [_ | T]) -> 1 + index(X, T).
+
+%% Restarts sockport with N daemons for F.
+with_shards(N, F) ->
+    ok = application:stop(sockport),
+    ok = application:set_env(sockport, shards, N),
+    {ok, _} = application:ensure_all_started(sockport),
+    try F()
+    after
+        ok = application:stop(sockport),
+        ok = application:set_env(sockport, shards, 1),
+        {ok, _} = application:ensure_all_started(sockport)
+    end.
+
+%% ---------------------------------------------------------------------------
+%% The table
+
+table(Results, Floors) ->
+    io:format("~nfloors: ~s~n~n",
+              [lists:join(", ", [io_lib:format("~s ~.1f", [K, float(V)])
+                                 || {K, V} <- lists:sort(maps:to_list(Floors))])]),
+    Head = ["workload", "unit", "socket", "gen", "sockport",
+            "sp/socket", "sp/gen", "target", "result"],
+    Lines = [line(Row, Figs, Results, Floors) || {Row, Figs} <- Results],
+    Widths = [lists:max([string:length(lists:nth(I, L)) || L <- [Head | Lines]])
+              || I <- lists:seq(1, length(Head))],
+    [io:format("~s~n", [fmt_line(L, Widths)]) || L <- [Head | Lines]],
+    [Head | Lines].
+
+line({Name, Metric, Unit, _Better, _F, _Mods, Targets} = Row, Figs, Results,
+     Floors) ->
+    V = fun(M) -> value(Metric, M, Figs) end,
+    SP = V(sockport),
+    Checks = [target(T, SP, V, Row, Results, Floors) || T <- Targets],
+    [Name, Unit, num(V(socket)), num(V(gen)), num(SP),
+     ratio(SP, V(socket)), ratio(SP, V(gen)),
+     string:join([T || {T, _} <- Checks], "; "),
+     case [Ok || {_, Ok} <- Checks] of
+         [] -> "";
+         Oks -> case lists:all(fun(X) -> X end, Oks) of
+                    true -> "met";
+                    false -> "MISSED"
+                end
+     end].
+
+value(Metric, M, Figs) ->
+    case lists:keyfind(M, 1, Figs) of
+        {M, #{Metric := X}} -> X;
+        _ -> undefined
+    end.
+
+target({Ratio, Op, Ref}, SP, V, _Row, Results, Floors) ->
+    {RefText, RefVal} = reference(Ref, V, Results, Floors),
+    Text = lists:flatten(io_lib:format("~s ~s x ~s", [Op, num(Ratio), RefText])),
+    Limit = case RefVal of undefined -> undefined; _ -> Ratio * RefVal end,
+    Ok = SP =/= undefined andalso Limit =/= undefined andalso
+        erlang:Op(SP, Limit),
+    {Text ++ io_lib:format(" (~s)", [num(Limit)]), Ok}.
+
+reference(bytes, _V, _, _) ->
+    {"1 B", 1};
+reference(M, V, _, _) when M =:= gen; M =:= socket ->
+    {atom_to_list(M), V(M)};
+reference({calls, K}, V, _, Floors) ->
+    %% socket's rate with K more port round trips per operation
+    Rtt = maps:get(port_rtt64_us, Floors),
+    {io_lib:format("socket + ~b port rtt", [K]),
+     case V(socket) of
+         undefined -> undefined;
+         S -> 1.0e6 / (1.0e6 / S + K * Rtt)
+     end};
+reference({per_round_trips, K}, _V, _, Floors) ->
+    {io_lib:format("1/(~b port rtt)", [K]),
+     1.0e6 / (K * maps:get(port_rtt64_us, Floors))};
+reference({row, Name}, _V, Results, _) ->
+    [{{_, Metric, _, _, _, _, _}, Figs}] =
+        [R || {Row, _} = R <- Results, name(Row) =:= Name],
+    {Name, value(Metric, sockport, Figs)};
+reference(Floor, _V, _, Floors) ->
+    {atom_to_list(Floor), maps:get(Floor, Floors)}.
+
+num(undefined) -> "-";
+num(X) when is_integer(X) -> integer_to_list(X);
+num(X) when abs(X) >= 100 -> integer_to_list(round(X));
+num(X) -> float_to_list(float(X), [{decimals, 2}]).
+
+ratio(A, B) when is_number(A), is_number(B), B /= 0 ->
+    float_to_list(A / B, [{decimals, 2}]);
+ratio(_, _) ->
+    "-".
+
+fmt_line(L, Widths) ->
+    string:trim(lists:flatten(
+                  [io_lib:format("~-*s  ", [W, C]) || {C, W} <- lists:zip(L, Widths)]),
+                trailing).
+
+csv(Lines) ->
+    [[lists:join(",", [csv_cell(C) || C <- L]), "\n"] || L <- Lines].
+
+csv_cell(C) ->
+    case lists:member($,, C) orelse lists:member($", C) of
+        true -> [$", string:replace(C, "\"", "\"\"", all), $"];
+        false -> C
+    end.
+
+%% A bar chart of sockport's ratio to gen_tcp per workload (where there is
+%% one), if gnuplot is installed.
+chart([_Head | Lines], OutDir) ->
+    case os:find_executable("gnuplot") of
+        false ->
+            io:format("no gnuplot: no chart~n");
+        Gnuplot ->
+            Data = filename:join(OutDir, "ratios.dat"),
+            Png = filename:join(OutDir, "bench.png"),
+            Rows = [[$", Name, $", " ", R, "\n"]
+                    || [Name, _, _, _, _, _, R | _] <- Lines, R =/= "-"],
+            ok = file:write_file(Data, Rows),
+            Script = filename:join(OutDir, "bench.gp"),
+            ok = file:write_file(Script, gnuplot_script(Data, Png)),
+            _ = os:cmd(Gnuplot ++ " " ++ Script),
+            io:format("chart: ~s~n", [Png])
+    end.
+
+gnuplot_script(Data, Png) ->
+    ["set terminal png size 1000,500\n",
+     "set output '", Png, "'\n",
+     "set title 'sockport / gen_tcp (time rows: lower is better; rates: higher)'\n",
+     "set style fill solid\nset boxwidth 0.6\nset yrange [0:*]\n",
+     "set xtics rotate by -30\nunset key\n",
+     "plot '", Data, "' using 0:2:xtic(1) with boxes\n"].

@@ -1,0 +1,102 @@
+%% The floors, measured in the same run as the workloads with the
+%% bench_floor port program: a port round trip (echo), and the relay, a
+%% port program owning both ends of a loopback TCP connection, so that its
+%% ping-pong and bulk stream cross the port and TCP exactly as often as
+%% sockport's must, with nothing else in the way.
+-module(sockport_bench_floor).
+
+-export([measure/3]).
+
+now_us() -> erlang:monotonic_time(microsecond).
+
+%% #{port_rtt64_us, relay_rtt64_us, relay_rtt16k_us, relay_bulk4k_mbps,
+%%   relay_bulk64k_mbps}, for the program Exe.
+-spec measure(file:filename(), pos_integer(), pos_integer()) ->
+          #{atom() => number()}.
+measure(Exe, Ms, Bytes) ->
+    Echo = open(Exe, "echo"),
+    PortRtt = median(rtt(fun() -> true = port_command(Echo, <<0:512>>),
+                                  receive {Echo, {data, _}} -> ok end
+                         end, Ms)),
+    port_close(Echo),
+    {Relay, Router} = relay(Exe),
+    R64 = median(relay_rtt(Relay, 64, Ms)),
+    R16k = median(relay_rtt(Relay, 16384, Ms)),
+    B4k = relay_bulk(Relay, 4096, Bytes),
+    B64k = relay_bulk(Relay, 65536, Bytes),
+    Router ! stop,
+    #{port_rtt64_us => PortRtt, relay_rtt64_us => R64,
+      relay_rtt16k_us => R16k, relay_bulk4k_mbps => B4k,
+      relay_bulk64k_mbps => B64k}.
+
+open(Exe, Mode) ->
+    open_port({spawn_executable, Exe},
+              [{packet, 4}, binary, use_stdio, {args, [Mode]}]).
+
+rtt(F, Ms) ->
+    Deadline = now_us() + Ms * 1000,
+    rtt_loop(F, Deadline, []).
+
+rtt_loop(F, Deadline, Acc) ->
+    T0 = now_us(),
+    F(),
+    T1 = now_us(),
+    case T1 > Deadline of
+        true -> [T1 - T0 | Acc];
+        false -> rtt_loop(F, Deadline, [T1 - T0 | Acc])
+    end.
+
+%% The relay port, owned by a router process that hands frames coming out
+%% at end B to a server process, which sends them back (as sockport's
+%% router hands replies to the server process of a ping-pong), and those
+%% coming out at end A to whoever is the client.
+relay(Exe) ->
+    Self = self(),
+    Router = spawn_link(fun() ->
+                                P = open(Exe, "relay"),
+                                Self ! {relay, P},
+                                Server = spawn_link(fun() -> server(P) end),
+                                route(P, Server, Self)
+                        end),
+    receive {relay, P} -> {P, Router} end.
+
+route(P, Server, Client) ->
+    receive
+        {P, {data, <<$B, D/binary>>}} -> Server ! {b, D};
+        {P, {data, <<$A, D/binary>>}} -> Client ! {a, D};
+        stop -> port_close(P), exit(normal)
+    end,
+    route(P, Server, Client).
+
+server(P) ->
+    receive
+        {b, <<"echo", _/binary>> = D} -> true = port_command(P, [$b, D]);
+        {b, _} -> ok
+    end,
+    server(P).
+
+%% Client -> port -> TCP -> port -> router -> server -> port -> TCP ->
+%% port -> router -> client: the path of one sockport ping-pong.
+relay_rtt(P, Size, Ms) ->
+    Msg = <<"echo", (binary:copy(<<"r">>, Size - 4))/binary>>,
+    rtt(fun() ->
+                true = port_command(P, [$a, Msg]),
+                receive {a, _} -> ok end
+        end, Ms).
+
+%% One-way, end A to end B: MB/s until the server has had the last frame
+%% (counted here as the frames the router has seen come out: the server
+%% drops them).
+relay_bulk(P, Size, Bytes) ->
+    N = max(1, Bytes div Size),
+    Msg = binary:copy(<<"b">>, Size),
+    T0 = now_us(),
+    [true = port_command(P, [$a, Msg]) || _ <- lists:seq(1, N - 1)],
+    %% the last frame is echoed back, so its return marks the end
+    true = port_command(P, [$a, <<"echo", Msg/binary>>]),
+    receive {a, _} -> ok end,
+    T1 = now_us(),
+    N * Size / (T1 - T0).
+
+median(L) ->
+    lists:nth(length(L) div 2 + 1, lists:sort(L)).

@@ -1,0 +1,107 @@
+%% Privilege separation: what the daemon may do that the VM may not. Run by
+%% scripts/test (as root) in three deployments, named by the environment
+%% variable SOCKPORT_PRIV_MODE:
+%%
+%%   filecaps  the VM runs as an ordinary user; the daemon binary carries
+%%             file capabilities (setcap ...+ep): raw sockets and low
+%%             ports work through sockport and fail through socket;
+%%   none      the same, but the application keeps no capabilities
+%%             (`caps' none): sockport fails exactly as socket does;
+%%   drop      the VM runs as root and the daemon, started as root,
+%%             becomes `user' keeping only `caps'.
+-module(sockport_priv_SUITE).
+
+-export([all/0, suite/0, init_per_suite/1, end_per_suite/1]).
+-export([raw_icmp/1, low_port/1, daemon_identity/1]).
+
+-define(NET_RAW, 13).
+-define(NET_BIND_SERVICE, 10).
+
+suite() -> [{timetrap, {seconds, 60}}].
+
+all() -> [daemon_identity, raw_icmp, low_port].
+
+init_per_suite(Config) ->
+    case os:getenv("SOCKPORT_PRIV_MODE") of
+        false ->
+            {skip, "SOCKPORT_PRIV_MODE not set (scripts/test sets it)"};
+        Mode ->
+            {ok, _} = application:ensure_all_started(sockport),
+            [{mode, list_to_atom(Mode)} | Config]
+    end.
+
+end_per_suite(_Config) ->
+    application:stop(sockport).
+
+mode(Config) -> proplists:get_value(mode, Config).
+
+%% The daemon runs as the user and with the capabilities the deployment
+%% gives it, and nothing more.
+daemon_identity(Config) ->
+    Status = daemon_status(),
+    Uid = list_to_integer(hd(string:lexemes(maps:get("Uid", Status), "\t "))),
+    Eff = list_to_integer(maps:get("CapEff", Status), 16),
+    Bnd = list_to_integer(maps:get("CapBnd", Status), 16),
+    Both = (1 bsl ?NET_RAW) bor (1 bsl ?NET_BIND_SERVICE),
+    case mode(Config) of
+        filecaps ->
+            true = Uid =/= 0,
+            Both = Eff band Both;
+        none ->
+            true = Uid =/= 0,
+            0 = Eff;
+        drop ->
+            {Uid, Uid} = {Uid, nobody_uid()},
+            {Both, Both} = {Eff, Both},
+            %% the bounding set kept nothing else either
+            {Both, Both} = {Bnd, Both}
+    end,
+    ok.
+
+%% An ICMP raw socket needs CAP_NET_RAW.
+raw_icmp(Config) ->
+    Sp = open_raw(sockport),
+    So = open_raw(socket),
+    case mode(Config) of
+        filecaps -> {ok, {error, eperm}} = {Sp, So};
+        none -> {{error, eperm}, {error, eperm}} = {Sp, So};
+        drop -> ok = Sp
+    end.
+
+open_raw(M) ->
+    case M:open(inet, raw, icmp) of
+        {ok, S} -> ok = M:close(S);
+        Error -> Error
+    end.
+
+%% Binding a port below 1024 needs CAP_NET_BIND_SERVICE.
+low_port(Config) ->
+    Port = free_low_port(),
+    Sp = bind_low(sockport, Port),
+    So = bind_low(socket, Port),
+    case mode(Config) of
+        filecaps -> {ok, {error, eacces}} = {Sp, So};
+        none -> {{error, eacces}, {error, eacces}} = {Sp, So};
+        drop -> ok = Sp
+    end.
+
+bind_low(M, Port) ->
+    {ok, S} = M:open(inet, stream, tcp),
+    R = M:bind(S, #{family => inet, addr => {127, 0, 0, 1}, port => Port}),
+    ok = M:close(S),
+    R.
+
+%% A port below 1024 nobody listens on: connecting to it is refused.
+free_low_port() ->
+    hd([P || P <- lists:seq(1000, 900, -1),
+             gen_tcp:connect({127, 0, 0, 1}, P, []) =:= {error, econnrefused}]).
+
+daemon_status() ->
+    Pid = sockport_port:os_pid(0),
+    {ok, Bin} = file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/status"),
+    maps:from_list([{binary_to_list(K), string:trim(binary_to_list(V))}
+                    || Line <- binary:split(Bin, <<"\n">>, [global]),
+                       [K, V] <- [binary:split(Line, <<":">>)]]).
+
+nobody_uid() ->
+    list_to_integer(string:trim(os:cmd("id -u nobody"))).
