@@ -217,6 +217,7 @@ static void try_first(struct sp_daemon *d, struct sp_op *op,
         /* The read event is registered, so the loop reports the socket
          * readable if it is: a blocking reader can wait for that instead
          * of trying a read that would most likely fail. */
+        sp_cnt_read_try(d, s); /* the read OTP's NIF makes, and fails */
         park(d, op, mode, true);
         return;
     }

@@ -1381,6 +1381,14 @@ static const struct step info_steps[] = {
         "{read_pkg_max,3},{read_tries,2},{read_waits,0},{write_byte,0},*"
         "{num_readers,0},{num_writers,0},{num_acceptors,0},"
         "{rstates,[selected]},{wstates,[]},{readable,true},{writable,true}]}"),
+    /* The read event is still registered: the next blocking recv waits
+     * for it without a read, and counts the read OTP would have made. */
+    CMD("{50,P9,R40,3,2,0,infinity,false}", NONE),
+    PEER("de"),
+    RUN("{P9,R40} ok +\"de\""),
+    CMD("{81,P9,R41,3}",
+        "{P9,R41} " INFO_HEAD "{read_byte,3},{read_fails,0},{read_pkg,2},"
+        "{read_pkg_max,3},{read_tries,4},*"),
     CMDT("{48,P9,R13,2,0,infinity,false}", "hi there", "{P9,R13} ok"),
     CMD("{81,P9,R14,2}",
         "{P9,R14} " INFO_HEAD "{read_byte,0},*,{write_byte,8},"
