@@ -104,6 +104,25 @@ void sp_cnt_read_fail(struct sp_daemon *d, struct sp_sock *s)
     sp_cnt_add(d, s, SP_CNT_READ_FAILS, 1);
 }
 
+void sp_cnt_read_skipped(struct sp_daemon *d, struct sp_op *op)
+{
+    sp_cnt_read_try(d, op->sock);
+    op->skipped = true;
+    event_base_gettimeofday_cached(d->base, &op->skipped_at);
+}
+
+void sp_cnt_read_resumed(struct sp_daemon *d, struct sp_op *op)
+{
+    if (!op->skipped)
+        return;
+    op->skipped = false;
+    struct timeval now;
+    event_base_gettimeofday_cached(d->base, &now);
+    uint64_t *tries = &op->sock->cnt.v[SP_CNT_READ_TRIES];
+    if (timercmp(&now, &op->skipped_at, ==) && *tries > 0)
+        (*tries)--;
+}
+
 void sp_cnt_write_try(struct sp_daemon *d, struct sp_sock *s)
 {
     sp_cnt_add(d, s, SP_CNT_WRITE_TRIES, 1);

@@ -83,6 +83,13 @@ void sp_cnt_read_bytes(struct sp_daemon *d, struct sp_sock *s, uint64_t n);
 void sp_cnt_read_done(struct sp_daemon *d, struct sp_sock *s, uint64_t n,
                       bool with_max);
 void sp_cnt_read_fail(struct sp_daemon *d, struct sp_sock *s);
+/* A blocking reader parked without a read (its socket's read event was
+ * registered): the read OTP's NIF would make is counted; if the socket
+ * turns out to be ready in the same loop pass, that read would have been
+ * the only one and is taken back when the op is tried. */
+struct sp_op;
+void sp_cnt_read_skipped(struct sp_daemon *d, struct sp_op *op);
+void sp_cnt_read_resumed(struct sp_daemon *d, struct sp_op *op);
 
 /* Writing (send, sendto, and later sendmsg). */
 void sp_cnt_write_try(struct sp_daemon *d, struct sp_sock *s);

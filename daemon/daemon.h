@@ -108,6 +108,8 @@ struct sp_op {
     bool signalled; /* its select event has been sent */
     bool more;      /* not the last frame of a call split by the VM */
     bool hold;      /* a finished frame keeping the queue for the rest */
+    bool skipped;   /* parked without the read OTP would try (counters.h) */
+    struct timeval skipped_at; /* the loop pass that skipped it */
     struct event *timer;
     /* arguments */
     int flags;
