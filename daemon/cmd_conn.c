@@ -46,6 +46,7 @@ enum sp_res sp_connect_attempt(struct sp_daemon *d, struct sp_op *op)
     struct sp_sock *s = op->sock;
     if (!s->connecting) {
         if (connect(s->fd, (struct sockaddr *)&op->to.ss, op->to.len) == 0) {
+            sp_state_set(s, true, SP_ST_CONNECTED);
             sp_reply_ok(d, op->pidraw, op->ref);
             return SP_DONE;
         }
@@ -65,6 +66,7 @@ enum sp_res sp_connect_attempt(struct sp_daemon *d, struct sp_op *op)
         err = errno;
     s->connecting = false;
     if (err == 0) {
+        sp_state_set(s, true, SP_ST_CONNECTED);
         sp_reply_ok(d, op->pidraw, op->ref);
     } else {
         sp_reply_errno(d, op->pidraw, op->ref, err);
@@ -92,6 +94,8 @@ static void connect_finish_now(struct sp_daemon *d, struct sp_cmd *c)
         err = errno;
     s->connecting = false;
     sp_queue_drop_signalled(d, s, SP_Q_CONNECT);
+    if (err == 0)
+        sp_state_set(s, true, SP_ST_CONNECTED);
     if (err == 0)
         sp_reply_ok(d, c->pid, c->ref);
     else
@@ -145,11 +149,15 @@ enum sp_res sp_accept_attempt(struct sp_daemon *d, struct sp_op *op)
         sp_reply_errno(d, op->pidraw, op->ref, EMFILE);
         return SP_DONE;
     }
+    sp_cnt_acc_try(d, s);
     int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-            errno == ECONNABORTED)
+            errno == ECONNABORTED) {
+            sp_cnt_acc_again(d, s);
             return SP_AGAIN;
+        }
+        sp_cnt_acc_fail(d, s);
         sp_reply_errno(d, op->pidraw, op->ref, errno);
         return SP_DONE;
     }
@@ -161,9 +169,13 @@ enum sp_res sp_accept_attempt(struct sp_daemon *d, struct sp_op *op)
         sp_pid_unref(d, owner);
     if (!n) {
         close(fd);
+        sp_cnt_acc_fail(d, s);
         sp_reply_errno(d, op->pidraw, op->ref, ENOMEM);
         return SP_DONE;
     }
+    n->debug = s->debug; /* as OTP, the new socket inherits these two */
+    n->use_registry = s->use_registry;
+    sp_cnt_acc_success(d, s);
     sp_reply_ok_id(d, op->pidraw, op->ref, n->id);
     return SP_DONE;
 }

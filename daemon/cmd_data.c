@@ -46,6 +46,8 @@ enum sp_res sp_send_attempt(struct sp_daemon *d, struct sp_op *op)
 {
     struct sp_sock *s = op->sock;
     bool stream = s->type == SOCK_STREAM;
+    size_t start = op->done;
+    sp_cnt_write_try(d, s);
     do {
         ssize_t n;
         if (op->kind == SP_K_SENDTO)
@@ -58,13 +60,17 @@ enum sp_res sp_send_attempt(struct sp_daemon *d, struct sp_op *op)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                sp_cnt_write_wait(d, s, op->done - start);
                 return SP_AGAIN;
+            }
+            sp_cnt_write_fail(d, s);
             reply_sent(d, op, "error", sp_errno_name(errno));
             return SP_DONE;
         }
         op->done += (size_t)n;
     } while (stream && op->done < op->data_len);
+    sp_cnt_write_done(d, s, op->done - start);
     reply_sent(d, op, "ok", NULL);
     return op->more ? SP_HOLD : SP_DONE;
 }
@@ -165,8 +171,10 @@ static enum sp_res recvfrom_attempt(struct sp_daemon *d, struct sp_op *op)
 {
     struct sp_sock *s = op->sock;
     size_t want = op->length ? op->length : s->rcvbuf;
+    sp_cnt_read_try(d, s);
     char *p = room(op, want);
     if (!p) {
+        sp_cnt_read_fail(d, s);
         reply_data(d, op, "error", "enomem", NULL);
         return SP_DONE;
     }
@@ -181,14 +189,18 @@ static enum sp_res recvfrom_attempt(struct sp_daemon *d, struct sp_op *op)
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return SP_AGAIN;
+        sp_cnt_read_fail(d, s);
         reply_data(d, op, "error", sp_errno_name(errno), NULL);
         return SP_DONE;
     }
     if (n == 0 && s->type == SOCK_STREAM) {
+        sp_cnt_read_fail(d, s);
         reply_data(d, op, "error", "closed", NULL);
         return SP_DONE;
     }
     op->buf_len = (size_t)n;
+    sp_cnt_read_bytes(d, s, (uint64_t)n);
+    sp_cnt_read_done(d, s, (uint64_t)n, false);
     reply_data(d, op, "ok", NULL, &from);
     return SP_DONE;
 }
@@ -199,10 +211,13 @@ enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op)
         return recvfrom_attempt(d, op);
     struct sp_sock *s = op->sock;
     bool stream = s->type == SOCK_STREAM;
+    size_t start = op->buf_len;
+    sp_cnt_read_try(d, s);
     for (;;) {
         size_t want = op->length ? op->length - op->buf_len : s->rcvbuf;
         char *p = room(op, want);
         if (!p) {
+            sp_cnt_read_fail(d, s);
             reply_data(d, op, "error", "enomem", NULL);
             return SP_DONE;
         }
@@ -212,14 +227,17 @@ enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return SP_AGAIN;
+            sp_cnt_read_fail(d, s);
             reply_data(d, op, "error", sp_errno_name(errno), NULL);
             return SP_DONE;
         }
         if (n == 0 && stream) {
+            sp_cnt_read_fail(d, s);
             reply_data(d, op, "error", "closed", NULL);
             return SP_DONE;
         }
         op->buf_len += (size_t)n;
+        sp_cnt_read_bytes(d, s, (uint64_t)n);
         /* A datagram, or "what is there" (one read, at most rcvbuf, as
          * OTP's), or all of Length. A peek reads the same bytes again on
          * every call, so it takes what one read gives. */
@@ -228,6 +246,7 @@ enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op)
             break;
     }
     bool whole = op->length && op->buf_len >= op->length;
+    sp_cnt_read_done(d, s, op->buf_len - start, true);
     reply_data(d, op, "ok", NULL, NULL);
     return op->more && whole ? SP_HOLD : SP_DONE;
 }
@@ -240,8 +259,10 @@ void sp_recv_fail(struct sp_daemon *d, struct sp_op *op, const char *reason)
 void sp_recv_zero(struct sp_daemon *d, struct sp_op *op)
 {
     /* A zero timeout takes what there is, as OTP's does. */
-    if (op->buf_len > 0)
+    if (op->buf_len > 0) {
+        sp_cnt_read_done(d, op->sock, op->buf_len, true);
         reply_data(d, op, "ok", NULL, NULL);
+    }
     else
         reply_data(d, op, "error", "timeout", NULL);
 }

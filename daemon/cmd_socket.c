@@ -76,6 +76,7 @@ int sp_cmd_open(struct sp_daemon *d, struct sp_cmd *c)
         return 0;
     }
     s->debug = debug;
+    (void)sp_open_opts(s, opts); /* unknown or odd options are ignored */
     sp_reply_ok_id(d, c->pid, c->ref, s->id);
     return 0;
 }
@@ -94,7 +95,10 @@ int sp_cmd_bind(struct sp_daemon *d, struct sp_cmd *c)
     if (sp_addr_decode(&c->dec, c->sock->domain, &a) != 0 ||
         sp_dec_end(&c->dec) != 0)
         return -1;
-    reply_status(d, c, bind(c->sock->fd, (struct sockaddr *)&a.ss, a.len));
+    int rc = bind(c->sock->fd, (struct sockaddr *)&a.ss, a.len);
+    if (rc == 0)
+        sp_state_set(c->sock, false, SP_ST_BOUND);
+    reply_status(d, c, rc);
     return 0;
 }
 
@@ -105,8 +109,10 @@ int sp_cmd_listen(struct sp_daemon *d, struct sp_cmd *c)
         sp_dec_end(&c->dec) != 0)
         return -1;
     int rc = listen(c->sock->fd, (int)backlog);
-    if (rc == 0)
+    if (rc == 0) {
         c->sock->listening = true;
+        sp_state_set(c->sock, false, SP_ST_LISTENING);
+    }
     reply_status(d, c, rc);
     return 0;
 }
@@ -131,7 +137,10 @@ int sp_cmd_shutdown(struct sp_daemon *d, struct sp_cmd *c)
     int h = sp_name_lookup(shutdown_hows, 3, how);
     if (h < 0)
         return -1;
-    reply_status(d, c, shutdown(c->sock->fd, h));
+    int rc = shutdown(c->sock->fd, h);
+    if (rc == 0)
+        sp_state_shutdown(c->sock, h);
+    reply_status(d, c, rc);
     return 0;
 }
 
@@ -196,6 +205,14 @@ int sp_cmd_monitor(struct sp_daemon *d, struct sp_cmd *c)
 {
     if (sp_dec_end(&c->dec) != 0)
         return -1;
+    /* Not on a socket row: a socket that never existed is nosock (the
+     * seed's 'DOWN' reason), one that is gone is closed. */
+    c->sock = sp_sock_find(d, c->id);
+    if (!c->sock) {
+        bool never = c->id == 0 || c->id > d->socks.next_id;
+        sp_reply_atom_error(d, c->pid, c->ref, never ? "nosock" : "closed");
+        return 0;
+    }
     c->sock->monitored = true;
     sp_reply_ok(d, c->pid, c->ref);
     return 0;

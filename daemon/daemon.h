@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "counters.h"
 #include "sp_addr.h"
 #include "sp_etf.h"
 #include "sp_frame.h"
@@ -107,6 +108,8 @@ struct sp_op {
     bool signalled; /* its select event has been sent */
     bool more;      /* not the last frame of a call split by the VM */
     bool hold;      /* a finished frame keeping the queue for the rest */
+    bool skipped;   /* parked without the read OTP would try (counters.h) */
+    struct timeval skipped_at; /* the loop pass that skipped it */
     struct event *timer;
     /* arguments */
     int flags;
@@ -186,6 +189,7 @@ struct sp_sock {
     bool listening;
     bool stalled;       /* reads paused by output back-pressure */
     bool monitored;     /* the router wants to hear of its close */
+    struct sp_counters cnt; /* info/1: counters and states (counters.h) */
 };
 
 struct sp_sock_table {
@@ -238,6 +242,10 @@ struct sp_daemon {
     bool netns_open; /* netns_fd holds our own network namespace */
     int netns_fd;    /* for going back after opening a socket in another */
     struct sp_limits limits;
+    uint64_t num[SP_NUM__MAX]; /* info/0 counters (counters.h) */
+    bool debug;                /* debug/1: log every command */
+    struct sp_tomb *tombs;     /* info/1 of recently closed sockets */
+    size_t ntombs, tomb_next;
 };
 
 /* The defaults of struct sp_limits. */
@@ -347,6 +355,20 @@ int sp_cmd_send(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_sendto(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_recv(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_recvfrom(struct sp_daemon *d, struct sp_cmd *c);
+
+/* introspection (cmd_info.c) */
+int sp_cmd_info(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_sockets(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_global(struct sp_daemon *d, struct sp_cmd *c);
+/* OPEN's Opts the daemon acts on: debug, use_registry; -1 if malformed. */
+int sp_open_opts(struct sp_sock *s, struct sp_raw opts);
+/* A closed socket's info/1, kept for a while (SP_TOMBS of them). */
+void sp_tomb_keep(struct sp_daemon *d, const struct sp_sock *s);
+void sp_tombs_free(struct sp_daemon *d);
+/* debug/1 and {otp, debug}: a log line per command (c->sock is looked up
+ * already for a command on a socket). */
+void sp_debug_cmd(struct sp_daemon *d, const struct sp_cmd *c,
+                  bool on_socket);
 
 /* attempt/fail/armed of each kind, for opq.c's class table */
 enum sp_res sp_accept_attempt(struct sp_daemon *d, struct sp_op *op);

@@ -61,7 +61,10 @@ static const struct sp_cmd_row rows[] = {
     {SP_OP_RECV, 4, true, sp_cmd_recv},
     {SP_OP_RECVFROM, 3, true, sp_cmd_recvfrom},
     {SP_OP_CANCEL, 2, true, sp_cmd_cancel},
-    {SP_OP_MONITOR, 0, true, sp_cmd_monitor},
+    {SP_OP_MONITOR, 0, false, sp_cmd_monitor},
+    {SP_OP_INFO, 0, false, sp_cmd_info},
+    {SP_OP_SOCKETS, 0, false, sp_cmd_sockets},
+    {SP_OP_GLOBAL, 1, false, sp_cmd_global},
 };
 
 static const struct sp_cmd_row *row_of(long op)
@@ -142,8 +145,10 @@ void sp_dispatch(struct sp_daemon *d, const char *frame, size_t len)
     row = row_of(c.op);
     if (!row || arity != 4 + row->nargs)
         goto bad;
-    if (row->on_socket) {
+    if (row->on_socket)
         c.sock = sp_sock_find(d, c.id);
+    sp_debug_cmd(d, &c, row->on_socket);
+    if (row->on_socket) {
         if (!c.sock) {
             /* closed, or never ours: what OTP says of a closed socket */
             sp_reply_atom_error(d, c.pid, c.ref, "closed");

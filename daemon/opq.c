@@ -221,6 +221,7 @@ static void try_first(struct sp_daemon *d, struct sp_op *op,
         /* The read event is registered, so the loop reports the socket
          * readable if it is: a blocking reader can wait for that instead
          * of trying a read that would most likely fail. */
+        sp_cnt_read_skipped(d, op);
         park(d, op, mode, true);
         return;
     }
@@ -338,6 +339,7 @@ void sp_queue_service(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q)
             return;
         }
         n++;
+        sp_cnt_read_resumed(d, head);
         enum sp_res r = classes[head->kind].attempt(d, head);
         if (r == SP_AGAIN) {
             sp_sock_want(d, s, q, true);

@@ -118,6 +118,7 @@ struct sp_sock *sp_sock_add(struct sp_daemon *d, int fd, int domain, int type,
     t->count++;
     s->owner = owner;
     sp_pid_ref(owner);
+    sp_num_sock_added(d, s);
     return s;
 }
 
@@ -153,6 +154,8 @@ void sp_sock_want(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
     /* Each event serves two queues: keep it while either wants it. */
     on = on || wanted(s, writes);
     bool pending = event_pending(ev, writes ? EV_WRITE : EV_READ, NULL);
+    if (on) /* waiting for readiness is OTP's select */
+        sp_state_set(s, writes, SP_ST_SELECTED);
     if (on && !pending)
         event_add(ev, NULL);
     else if (!on && pending && (writes || d->out_high))
@@ -174,6 +177,8 @@ void sp_sock_set_owner(struct sp_daemon *d, struct sp_sock *s,
 void sp_sock_close(struct sp_daemon *d, struct sp_sock *s)
 {
     sp_queue_flush(d, s, "closed");
+    sp_num_sock_removed(d, s);
+    sp_tomb_keep(d, s);
     if (s->monitored)
         sp_event_closed(d, s->id);
     struct sp_sock_table *t = &d->socks;
@@ -222,6 +227,7 @@ static void close_one(struct sp_daemon *d, struct sp_sock *s, void *arg)
 void sp_sock_table_close_all(struct sp_daemon *d)
 {
     sp_sock_each(d, close_one, NULL);
+    sp_tombs_free(d);
     free(d->socks.slots);
     d->socks.slots = NULL;
     d->socks.nslots = 0;

@@ -31,10 +31,20 @@
 -export([connect/1]).
 -export([connect/2]).
 -export([connect/3]).
+%% debug
+-export([debug/1]).
+-export([socket_debug/1]).
 %% getopt
 -export([getopt/2]).
 -export([getopt/3]).
 -export([getopt_native/3]).
+%% i
+-export([i/0]).
+-export([i/1]).
+-export([i/2]).
+%% info
+-export([info/0]).
+-export([info/1]).
 %% ioctl
 -export([ioctl/2]).
 -export([ioctl/3]).
@@ -44,6 +54,8 @@
 -export([listen/2]).
 %% monitor
 -export([monitor/1]).
+%% number_of
+-export([number_of/0]).
 %% open
 -export([open/1]).
 -export([open/2]).
@@ -84,6 +96,11 @@
 -export([shutdown/2]).
 %% sockname
 -export([sockname/1]).
+%% use_registry
+-export([use_registry/1]).
+%% which_sockets
+-export([which_sockets/0]).
+-export([which_sockets/1]).
 
 -export_type([socket/0]).
 -export_type([socket_handle/0]).
@@ -491,6 +508,20 @@ connect(Socket, SockAddr, Timeout) ->
     erlang:error(badarg, [Socket, SockAddr, Timeout]).
 
 %% ===========================================================================
+%% debug - the daemons' debug log; the debug default of new sockets
+
+%% Turns on or off the daemons' log of every command (logged by the router
+%% at level debug), as OTP's debug/1 turns on the NIF's debug printouts.
+-spec debug(D :: boolean()) -> ok.
+debug(D) ->
+    sockport_info:debug(D).
+
+%% Sets the {otp, debug} that sockets opened from now on start with.
+-spec socket_debug(D :: boolean()) -> ok.
+socket_debug(D) ->
+    sockport_info:socket_debug(D).
+
+%% ===========================================================================
 %% getopt - get value for a socket option
 
 %% Reads a socket option.
@@ -528,6 +559,52 @@ getopt(Socket, Level, Opt) ->
 getopt_native(?socket(Port, Id), SocketOption, ValueSpec)
   when ?IS_SOCKET(Port, Id) ->
     sockport_opt:getopt_native(Port, Id, SocketOption, ValueSpec).
+
+%% ===========================================================================
+%% i - list sockets
+
+%% Prints a table of every registered socket with the default columns.
+-spec i() -> ok.
+i() ->
+    sockport_info:i().
+
+%% The table with these columns, or of the sockets of one domain, protocol
+%% or type.
+-spec i(InfoKeys) -> ok when
+      InfoKeys :: info_keys();
+       (Domain) -> ok when
+      Domain :: inet | inet6 | local;
+       (Proto) -> ok when
+      Proto :: sctp | tcp | udp;
+       (Type) -> ok when
+      Type :: dgram | seqpacket | stream.
+i(Arg) ->
+    sockport_info:i(Arg).
+
+%% The table of the sockets of one domain, protocol or type, with these
+%% columns.
+-spec i(Domain | Proto | Type, InfoKeys) -> ok when
+      Domain :: inet | inet6 | local,
+      Proto :: sctp | tcp | udp,
+      Type :: dgram | seqpacket | stream,
+      InfoKeys :: info_keys().
+i(Selection, InfoKeys) ->
+    sockport_info:i(Selection, InfoKeys).
+
+%% ===========================================================================
+%% info - counters and states of a socket, or of all of them
+
+%% The counters of every daemon summed, iov_max, and the global switches.
+-spec info() -> map().
+info() ->
+    sockport_info:info().
+
+%% The counters, queues and states of a socket; for a closed one, those
+%% it had when it closed.
+-spec info(Socket) -> socket_info() when
+      Socket :: socket().
+info(Socket) ->
+    sockport_info:info(Socket).
 
 %% ===========================================================================
 %% ioctl - control device
@@ -613,6 +690,14 @@ monitor(?socket(Port, Id)) when ?IS_SOCKET(Port, Id) ->
     sockport_port:monitor(Port, Id, self());
 monitor(Socket) ->
     erlang:error(badarg, [Socket]).
+
+%% ===========================================================================
+%% number_of - how many sockets
+
+%% How many registered sockets (use_registry true) the daemons hold.
+-spec number_of() -> non_neg_integer().
+number_of() ->
+    sockport_info:number_of().
 
 %% ===========================================================================
 %% open - create an endpoint for communication
@@ -741,11 +826,10 @@ enc_protocol(Proto) when is_integer(Proto) ->
 enc_protocol(Proto) ->
     erlang:error({invalid, {protocol, Proto}}).
 
-%% The options the daemon acts on; OTP ignores unknown keys, so do we.
-%% use_registry means nothing here: sockport sockets are never in OTP's
-%% socket registry.
+%% The options the daemon acts on (debug, use_registry, with the global
+%% defaults); OTP ignores unknown keys, so do we.
 enc_open_opts(Opts) ->
-    [{debug, D} || #{debug := D} <- [Opts], is_boolean(D)].
+    sockport_info:open_opts(Opts).
 
 %% ===========================================================================
 %% peername - return the address of the peer connected to the socket
@@ -1091,6 +1175,29 @@ sockname(?socket(Port, Id)) when ?IS_SOCKET(Port, Id) ->
     addr_result(sockport_cmd:request(Port, ?SP_OP_SOCKNAME, Id, []));
 sockname(Socket) ->
     erlang:error(badarg, [Socket]).
+
+%% ===========================================================================
+%% use_registry, which_sockets - the registered sockets
+
+%% Whether sockets opened from now on are registered (listed by
+%% which_sockets/0,1, number_of/0 and i/0,1,2) unless open/4 says.
+-spec use_registry(D :: boolean()) -> ok.
+use_registry(D) when is_boolean(D) ->
+    sockport_info:use_registry(D).
+
+%% Every registered socket of every daemon.
+-spec which_sockets() -> [socket()].
+which_sockets() ->
+    sockport_info:which_sockets().
+
+%% The registered sockets of a domain, type, protocol or owner, or those
+%% for which Filter(info(Socket)) is true.
+-spec which_sockets(FilterRule) -> [socket()] when
+      FilterRule :: inet | inet6 | local | stream | dgram | seqpacket |
+                    sctp | tcp | udp | pid() |
+                    fun((socket_info()) -> boolean()).
+which_sockets(FilterRule) ->
+    sockport_info:which_sockets(FilterRule).
 
 %% ===========================================================================
 %% Reply shapes

@@ -210,7 +210,9 @@ handle_info({MRef, Body}, S) when is_reference(MRef), is_binary(Body) ->
     %% The daemon's answer to a MONITOR command of ours.
     unalias(MRef),
     case {binary_to_term(Body), S#state.monitors} of
-        {{error, closed}, #{MRef := {_, Id}}} -> {noreply, fire_monitors(Id, S)};
+        {{error, Reason}, #{MRef := {_, Id}}} when Reason =:= closed;
+                                                  Reason =:= nosock ->
+            {noreply, fire_monitors(Id, Reason, S)};
         _ -> {noreply, S}
     end;
 handle_info({Port, {exit_status, Status}}, #state{port = Port} = S) ->
@@ -354,7 +356,9 @@ hello(Frame, #state{port = Port, shard = Shard} = S) ->
             cancel_timer(S#state.timer),
             persistent_term:put({?MODULE, Shard}, Port),
             ?LOG_INFO("sockportd shard ~w up (os pid ~w)", [Shard, OsPid]),
-            {ok, S#state{status = up, os_pid = OsPid, timer = undefined}};
+            S1 = S#state{status = up, os_pid = OsPid, timer = undefined},
+            {ok, lists:foldl(fun command/2, S1,
+                             sockport_info:startup_commands())};
         {hello, Version, _OsPid} ->
             {error, {protocol_version, Version, ?SP_PROTOCOL_VERSION}};
         Other ->
@@ -495,7 +499,10 @@ route({unwatch, Pid}, _, #state{watched = W} = S) ->
             S
     end;
 route({closed, Id}, _, S) ->
-    fire_monitors(Id, S);
+    fire_monitors(Id, closed, S);
+route({counter_wrap, Pid, Id, Counter}, _, #state{port = Port} = S) ->
+    Pid ! {'$socket', socket(Port, Id), counter_wrap, Counter},
+    S;
 route({log, Level, Text}, _, S) ->
     logger:log(log_level(Level), "sockportd shard ~w: ~ts",
                [S#state.shard, Text]),
@@ -543,13 +550,13 @@ release_owner(Pid, #state{mon_owners = Owners} = S) ->
     end.
 
 %% Every monitor of socket Id gets its 'DOWN'.
-fire_monitors(Id, #state{port = Port} = S) ->
+fire_monitors(Id, Reason, #state{port = Port} = S) ->
     case maps:take(Id, S#state.monitored) of
         {MRefs, Monitored} ->
             maps:fold(
               fun (MRef, true, Acc) ->
                       {{Pid, _}, Monitors} = maps:take(MRef, Acc#state.monitors),
-                      Pid ! {'DOWN', MRef, socket, socket(Port, Id), closed},
+                      Pid ! {'DOWN', MRef, socket, socket(Port, Id), Reason},
                       release_owner(Pid, Acc#state{monitors = Monitors})
               end, S#state{monitored = Monitored}, MRefs);
         error ->
@@ -563,7 +570,8 @@ owner_down(Pid, S) ->
                      end, [], S#state.monitors),
     lists:foldl(fun drop_monitor/2, S, Mine).
 
-log_level(Level) when Level =:= error; Level =:= warning; Level =:= info ->
+log_level(Level) when Level =:= error; Level =:= warning; Level =:= info;
+                      Level =:= debug ->
     Level;
 log_level(_) ->
     notice.

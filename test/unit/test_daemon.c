@@ -1393,6 +1393,99 @@ START_TEST(test_hostile)
 }
 END_TEST
 
+/* ---- introspection: counters, INFO, SOCKETS, GLOBAL, MONITOR --------------- */
+
+#define INFO_HEAD "{ok,[{domain,inet},{type,stream},{protocol,tcp},{owner,P9}," \
+                  "{ctype,normal},{counters,["
+#define SOCK "{*,inet,stream,tcp,P9}"
+
+/* On the TCP pair, socket 3's read_byte set 2 below its wrap. */
+static const struct step info_steps[] = {
+    CMD("{24,P9,R10,3,otp,iow,true}", "{P9,R10} ok"),
+    CMD("{50,P9,R11,3,3,0,infinity,false}", NONE), /* parks: one try */
+    PEER("abc"),
+    RUN("{counter_wrap,P9,3,read_byte}", "{P9,R11} ok +\"abc\""),
+    CMD("{81,P9,R12,3}",
+        "{P9,R12} " INFO_HEAD "{read_byte,1},{read_fails,0},{read_pkg,1},"
+        "{read_pkg_max,3},{read_tries,2},{read_waits,0},{write_byte,0},*"
+        "{num_readers,0},{num_writers,0},{num_acceptors,0},"
+        "{rstates,[selected]},{wstates,[]},{readable,true},{writable,true}]}"),
+    /* The read event is still registered: the next blocking recv waits
+     * for it without a read, and counts the read OTP would have made. */
+    CMD("{50,P9,R40,3,2,0,infinity,false}", NONE),
+    PEER("de"),
+    RUN("{P9,R40} ok +\"de\""),
+    CMD("{81,P9,R41,3}",
+        "{P9,R41} " INFO_HEAD "{read_byte,3},{read_fails,0},{read_pkg,2},"
+        "{read_pkg_max,3},{read_tries,4},*"),
+    CMDT("{48,P9,R13,2,0,infinity,false}", "hi there", "{P9,R13} ok"),
+    CMD("{81,P9,R14,2}",
+        "{P9,R14} " INFO_HEAD "{read_byte,0},*,{write_byte,8},"
+        "{write_fails,0},{write_pkg,1},{write_pkg_max,8},{write_tries,1},"
+        "{write_waits,0},{acc_success,0},*{wstates,[connected*]},*"),
+    CMD("{81,P9,R15,1}",
+        "{P9,R15} " INFO_HEAD "*{acc_success,1},{acc_fails,0},*"
+        "{rstates,[bound,listening*]},{wstates,[connected]},*"),
+    CMD("{82,P9,R16,0}", "{P9,R16} {ok,[" SOCK "," SOCK "," SOCK "]}"),
+    CMD("{16,P9,R17,0,inet,dgram,udp,[{use_registry,false},{debug,x},{y,1}]}",
+        "{P9,R17} {ok,4}"),
+    CMD("{82,P9,R18,0}", "{P9,R18} {ok,[" SOCK "," SOCK "," SOCK "]}"),
+    CMD("{83,P9,R19,0,[]}",
+        "{P9,R19} {ok,[{counters,[{num_cnt_bits,64},{num_dinet,4},"
+        "{num_dinet6,0},{num_dlocal,0},{num_pip,0},{num_psctp,0},{num_ptcp,3},"
+        "{num_pudp,1},{num_sockets,4},{num_tdgrams,1},{num_tseqpkgs,0},"
+        "{num_tstreams,3}]},{iov_max,*},{debug,false}]}"),
+    CMD("{83,P9,R20,0,[{debug,true}]}", "{P9,R20} {ok,[*{debug,true}]}"),
+    CMD("{21,P9,R21,3}", "{log,debug,<<\"command SOCKNAME on socket 3\">>}",
+        "{P9,R21} {ok,*}"),
+    CMD("{19,P9,R22,77}", "{log,debug,<<\"command CLOSE on socket 77 (not open)\">>}",
+        "{P9,R22} {error,closed}"),
+    CMD("{83,P9,R23,0,[{debug,false}]}",
+        "{log,debug,<<\"command GLOBAL on socket 0\">>}",
+        "{P9,R23} {ok,[*{debug,false}]}"),
+    CMD("{83,P9,R24,0,[{debug,maybe}]}", LOG, "{P9,R24} {error,einval}"),
+    CMD("{83,P9,R24,0,[{other,true}]}", LOG, "{P9,R24} {error,einval}"),
+    CMD("{83,P9,R24,0,foo}", LOG, "{P9,R24} {error,einval}"),
+    CMD("{81,P9,R24,3,x}", LOG, "{P9,R24} {error,einval}"),
+    CMD("{82,P9,R24,0,x}", LOG, "{P9,R24} {error,einval}"),
+    CMD("{80,P9,R25,99}", "{P9,R25} {error,nosock}"),
+    CMD("{80,P9,R25,0}", "{P9,R25} {error,nosock}"),
+    CMD("{19,P9,R26,4}", "{P9,R26} ok"),
+    CMD("{80,P9,R27,4}", "{P9,R27} {error,closed}"),
+    CMD("{81,P9,R28,4}",
+        "{P9,R28} {ok,[{domain,inet},{type,dgram},{protocol,udp},"
+        "{owner,undefined},{ctype,normal},*{num_readers,0},{num_writers,0},"
+        "{num_acceptors,0},{rstates,[closing,closed]},"
+        "{wstates,[closing,closed]},{readable,false},{writable,false}]}"),
+    CMD("{20,P9,R29,3,write}", "{P9,R29} ok"),
+    CMD("{81,P9,R30,3}", "{P9,R30} {ok,*{readable,true},{writable,false}]}"),
+};
+
+START_TEST(test_info)
+{
+    pair(false);
+    sock(3)->cnt.v[SP_CNT_READ_BYTE] = UINT64_MAX - 1;
+    run_steps(info_steps, N(info_steps), "info");
+    /* A wrap without {otp, iow}: no event, the counter still wraps. */
+    sock(2)->cnt.v[SP_CNT_WRITE_TRIES] = UINT64_MAX;
+    sp_cnt_write_try(&H.d, sock(2));
+    ck_assert_uint_eq(sock(2)->cnt.v[SP_CNT_WRITE_TRIES], 0);
+    expect_frames(NULL, 0, "wrap without iow");
+    /* The closed socket 4 is forgotten after 1024 later closes. */
+    struct sp_sock fake;
+    memset(&fake, 0, sizeof fake);
+    for (uint64_t id = 1000; id < 1000 + 1024; id++) {
+        fake.id = id;
+        sp_tomb_keep(&H.d, &fake);
+    }
+    run_steps((const struct step[]){
+                  CMD("{81,P9,R31,4}", "{P9,R31} {error,closed}"),
+                  CMD("{81,P9,R32,1000}", "{P9,R32} {ok,[{domain,unspec},{type,0},*"),
+              }, 2, "info of forgotten sockets");
+    finish();
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
     Suite *s = suite_create("daemon");
@@ -1403,6 +1496,7 @@ static Suite *daemon_suite(void)
     tcase_add_loop_test(tc, test_truncated, 0, (int)N(truncated));
     tcase_add_loop_test(tc, test_hostile, 0, (int)N(hostile));
     tcase_add_loop_test(tc, test_scenario, 0, (int)(2 * N(scenarios)));
+    tcase_add_test(tc, test_info);
     suite_add_tcase(s, tc);
     return s;
 }
