@@ -26,6 +26,10 @@ static const struct sp_opclass classes[SP_K__MAX] = {
                    sp_recv_zero},
     [SP_K_RECVFROM] = {SP_Q_READ, sp_recv_attempt, sp_recv_fail,
                        sp_recv_armed, sp_recv_zero},
+    [SP_K_SENDMSG] = {SP_Q_WRITE, sp_sendmsg_attempt, sp_send_fail,
+                      sp_send_armed, sp_plain_zero},
+    [SP_K_RECVMSG] = {SP_Q_READ, sp_recvmsg_attempt, sp_plain_fail,
+                      sp_plain_armed, sp_plain_zero},
 };
 
 const struct sp_opclass *sp_opclass_of(enum sp_opkind kind)
@@ -78,6 +82,7 @@ void sp_op_free(struct sp_daemon *d, struct sp_op *op)
     if (op->pid)
         sp_pid_unref(d, op->pid);
     free(op->buf);
+    free(op->cbuf);
     free(op);
 }
 

@@ -172,6 +172,7 @@ void sp_sock_close(struct sp_daemon *d, struct sp_sock *s)
     event_free(s->ev_read);
     event_free(s->ev_write);
     close(s->fd);
+    sp_rights_close(s);
     sp_pid_unref(d, s->owner);
     free(s->meta);
     free(s);
