@@ -188,7 +188,8 @@ static enum sp_res recvfrom_attempt(struct sp_daemon *d, struct sp_op *op)
         reply_data(d, op, "error", "closed", NULL);
         return SP_DONE;
     }
-    op->buf_len = (size_t)n;
+    op->buf_len = (size_t)n < want ? (size_t)n : want; /* MSG_TRUNC: n is the
+                                                         * datagram's size */
     reply_data(d, op, "ok", NULL, &from);
     return SP_DONE;
 }
@@ -219,7 +220,7 @@ enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op)
             reply_data(d, op, "error", "closed", NULL);
             return SP_DONE;
         }
-        op->buf_len += (size_t)n;
+        op->buf_len += (size_t)n < want ? (size_t)n : want; /* MSG_TRUNC */
         /* A datagram, or "what is there" (one read, at most rcvbuf, as
          * OTP's), or all of Length. A peek reads the same bytes again on
          * every call, so it takes what one read gives. */

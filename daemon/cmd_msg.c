@@ -23,6 +23,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <ei.h>
+
 #include "daemon.h"
 #include "sp_cmsg.h"
 #include "sp_tables.h"
@@ -159,6 +161,19 @@ static void reply_invalid(struct sp_daemon *d, const struct sp_cmd *c,
     sp_emit(d, &e, NULL, 0);
 }
 
+/* {error, Reason}: what the VM knows the kernel will answer. */
+static int dec_error(struct sp_dec *dec, char reason[SP_ATOM_MAX])
+{
+    char a[SP_ATOM_MAX];
+    struct sp_dec save = *dec;
+    if (sp_dec_tuple_n(dec, 2) == 0 && sp_dec_atom(dec, a) == 0 &&
+        strcmp(a, "error") == 0 && sp_dec_atom(dec, reason) == 0)
+        return 0;
+    *dec = save;
+    reason[0] = '\0';
+    return -1;
+}
+
 /* An atom argument that stands for "the VM found this invalid". */
 static bool take_atom(struct sp_dec *dec, const char *name)
 {
@@ -212,6 +227,7 @@ int sp_cmd_sendmsg(struct sp_daemon *d, struct sp_cmd *c)
     struct sp_sock *s = c->sock;
     struct sp_addr to;
     bool has_to = false, bad_addr = false, bad_ctrl = false, bad_iov = false;
+    char addr_err[SP_ATOM_MAX] = "";
     struct sp_dec ctrl;
     long niov = 0, flags;
     struct sp_mode mode;
@@ -219,6 +235,9 @@ int sp_cmd_sendmsg(struct sp_daemon *d, struct sp_cmd *c)
 
     if (take_atom(&c->dec, "invalid"))
         bad_addr = true;
+    else if (sp_dec_peek_type(&c->dec) == ERL_SMALL_TUPLE_EXT &&
+             dec_error(&c->dec, addr_err) == 0)
+        ; /* an address the kernel will refuse: answered in its place */
     else if (!take_atom(&c->dec, "undefined")) {
         if (sp_addr_decode(&c->dec, s->domain, &to) != 0)
             return -1;
@@ -257,6 +276,11 @@ int sp_cmd_sendmsg(struct sp_daemon *d, struct sp_cmd *c)
     int rc = build_ctrl(d, c, &ctrl, &cbuf, &clen);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
+    if (addr_err[0] != '\0') {
+        free(cbuf);
+        sp_reply_atom_error(d, c->pid, c->ref, addr_err);
+        return 0;
+    }
     struct sp_op *op = sp_op_begin(d, c, SP_K_SENDMSG, &mode);
     if (!op) {
         free(cbuf);

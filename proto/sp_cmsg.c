@@ -30,7 +30,8 @@ static int payload(struct sp_dec *dec, unsigned char *out, size_t cap,
             return SP_CMSG_BAD;
         if (*len > cap)
             return SP_CMSG_FULL;
-        memcpy(out, p, *len);
+        if (*len > 0)
+            memcpy(out, p, *len);
         return 0;
     }
     int arity;
@@ -80,8 +81,9 @@ int sp_cmsg_build(struct sp_dec *dec, void *buf, size_t cap, size_t *len)
             return SP_CMSG_BAD;
         if (rc == SP_CMSG_FULL || used + CMSG_SPACE(0) > cap) {
             /* Full: read on only to tell a malformed list apart. */
+            size_t ignored;
             rc = SP_CMSG_FULL;
-            if (sp_dec_skip(dec) != 0)
+            if (payload(dec, NULL, 0, &ignored) == SP_CMSG_BAD)
                 return SP_CMSG_BAD;
             continue;
         }

@@ -77,8 +77,6 @@ start(_Port, _Id, _IOV, {_, _, EFlags}, _Addr, _Deadline)
     %% The NIF says {invalid, flags}; prim_socket:sendmsg_invalid/3 has no
     %% branch for it.
     erlang:error(if_clause);
-start(_Port, _Id, _IOV, _Cont, {error, _} = Error, _Deadline) ->
-    Error;
 start(Port, Id, IOV, {_, EMsg, _} = Cont, Addr, Deadline) ->
     Ctrl = case EMsg of
                #{ctrl := Cmsgs} -> sockport_cmsg:wire_cmsgs(Cmsgs);

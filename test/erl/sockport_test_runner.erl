@@ -15,7 +15,7 @@
 
 -define(SUITES, [sockport_norm_SUITE, sockport_diff_SUITE, sockport_diff_stream_SUITE,
                  sockport_diff_dgram_SUITE, sockport_diff_select_SUITE,
-                 sockport_crash_SUITE, sockport_opt_SUITE]).
+                 sockport_crash_SUITE, sockport_opt_SUITE, sockport_msg_SUITE]).
 -define(MOD_GROUPS, [socket, sockport]).
 
 -spec main([string()]) -> no_return().
