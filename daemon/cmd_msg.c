@@ -381,11 +381,15 @@ int sp_cmd_recvmsg(struct sp_daemon *d, struct sp_cmd *c)
 {
     long bufsz, ctrlsz, flags;
     struct sp_mode mode;
-    if (sp_dec_range(&c->dec, 0, SP_RECV_MAX, &bufsz) != 0 ||
+    if (sp_dec_range(&c->dec, 0, LONG_MAX, &bufsz) != 0 ||
         sp_dec_range(&c->dec, 0, LONG_MAX, &ctrlsz) != 0 ||
         sp_dec_range(&c->dec, 0, 0x7fffffffL, &flags) != 0 ||
         sp_dec_mode(&c->dec, &mode) != 0 || sp_dec_end(&c->dec) != 0)
         return -1;
+    if (bufsz > SP_RECV_MAX) { /* a documented limit, not bad input */
+        sp_reply_errno(d, c->pid, c->ref, EINVAL);
+        return 0;
+    }
     struct sp_op *op = sp_op_begin(d, c, SP_K_RECVMSG, &mode);
     if (!op)
         return 0;

@@ -1083,7 +1083,8 @@ static const struct step dispatch_rows[] = {
     CMD("{52,P1,R1,3,undefined,[],1,0,infinity}", LOG, EINVAL_P1),
     /* RECVMSG */
     CMD("{53,P1,R1,3,0,0,0,0}", "{P1,R1} {error,timeout}"),
-    CMD("{53,P1,R1,3,67108865,0,0,0}", LOG, EINVAL_P1), /* bad BufSz */
+    CMD("{53,P1,R1,3,67108865,0,0,0}", EINVAL_P1),     /* BufSz over 64 MiB */
+    CMD("{53,P1,R1,3,-1,0,0,0}", LOG, EINVAL_P1),       /* bad BufSz */
     CMD("{53,P1,R1,3,0,-1,0,0}", LOG, EINVAL_P1),       /* bad CtrlSz */
     CMD("{53,P1,R1,3,0,0,2147483648,0}", LOG, EINVAL_P1),
     CMD("{53,P1,R1,3,0,0,0,0,x}", LOG, EINVAL_P1),
