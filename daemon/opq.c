@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "daemon.h"
 
@@ -218,10 +219,13 @@ static void try_first(struct sp_daemon *d, struct sp_op *op,
     enum sp_queue q = classes[op->kind].queue;
     bool zero = mode->kind == SP_WAIT_MS && mode->ms == 0;
     if (q == SP_Q_READ && !op->armed && !zero &&
+        !(op->flags & (MSG_OOB | MSG_ERRQUEUE)) &&
         event_pending(s->ev_read, EV_READ, NULL)) {
         /* The read event is registered, so the loop reports the socket
          * readable if it is: a blocking reader can wait for that instead
-         * of trying a read that would most likely fail. */
+         * of trying a read that would most likely fail. Not so for urgent
+         * data and the error queue, which readability does not report
+         * (and whose reads fail at once when there is nothing). */
         park(d, op, mode, true);
         return;
     }
