@@ -198,9 +198,10 @@ static enum sp_res recvfrom_attempt(struct sp_daemon *d, struct sp_op *op)
         reply_data(d, op, "error", "closed", NULL);
         return SP_DONE;
     }
-    op->buf_len = (size_t)n;
-    sp_cnt_read_bytes(d, s, (uint64_t)n);
-    sp_cnt_read_done(d, s, (uint64_t)n, false);
+    op->buf_len = (size_t)n < want ? (size_t)n : want; /* MSG_TRUNC: n is the
+                                                         * datagram's size */
+    sp_cnt_read_bytes(d, s, (uint64_t)op->buf_len);
+    sp_cnt_read_done(d, s, (uint64_t)op->buf_len, false);
     reply_data(d, op, "ok", NULL, &from);
     return SP_DONE;
 }
@@ -236,8 +237,9 @@ enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op)
             reply_data(d, op, "error", "closed", NULL);
             return SP_DONE;
         }
-        op->buf_len += (size_t)n;
-        sp_cnt_read_bytes(d, s, (uint64_t)n);
+        size_t got = (size_t)n < want ? (size_t)n : want; /* MSG_TRUNC */
+        op->buf_len += got;
+        sp_cnt_read_bytes(d, s, (uint64_t)got);
         /* A datagram, or "what is there" (one read, at most rcvbuf, as
          * OTP's), or all of Length. A peek reads the same bytes again on
          * every call, so it takes what one read gives. */

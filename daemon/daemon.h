@@ -73,7 +73,7 @@ static inline bool sp_queue_writes(enum sp_queue q)
 
 enum sp_opkind {
     SP_K_ACCEPT, SP_K_CONNECT, SP_K_SEND, SP_K_SENDTO, SP_K_RECV,
-    SP_K_RECVFROM, SP_K__MAX
+    SP_K_RECVFROM, SP_K_SENDMSG, SP_K_RECVMSG, SP_K__MAX
 };
 
 enum sp_wait { SP_WAIT_INFINITY, SP_WAIT_MS, SP_WAIT_NOWAIT };
@@ -114,7 +114,11 @@ struct sp_op {
     /* arguments */
     int flags;
     size_t length;          /* recv: wanted bytes (0: what is there) */
-    struct sp_addr to;      /* sendto */
+    struct sp_addr to;      /* sendto; sendmsg when has_to */
+    bool has_to;            /* sendmsg: a destination was given */
+    char *cbuf;             /* sendmsg: its control buffer (owned) */
+    size_t clen;            /* sendmsg: bytes in cbuf */
+    size_t ctrl_size;       /* recvmsg: control buffer (0: the socket's) */
     /* data gathered or to send */
     char *buf;              /* recv: gathered; send: copy of the data */
     size_t buf_len;
@@ -190,6 +194,8 @@ struct sp_sock {
     bool stalled;       /* reads paused by output back-pressure */
     bool monitored;     /* the router wants to hear of its close */
     struct sp_counters cnt; /* info/1: counters and states (counters.h) */
+    int *rights;        /* descriptors received with SCM_RIGHTS, held */
+    size_t nrights, caprights;
 };
 
 struct sp_sock_table {
@@ -355,6 +361,17 @@ int sp_cmd_send(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_sendto(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_recv(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_recvfrom(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_sendmsg(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_recvmsg(struct sp_daemon *d, struct sp_cmd *c);
+
+/* ---- descriptors received with SCM_RIGHTS (cmd_msg.c) -------------------- */
+
+/* A received descriptor belongs to the socket it came on and is closed
+ * with it, unless taken: sp_rights_take hands fd over to the caller (to
+ * adopt it as a socket), 0, or -1 if no socket holds it. */
+int sp_rights_take(struct sp_daemon *d, int fd);
+/* Closes the descriptors a closing socket holds. */
+void sp_rights_close(struct sp_sock *s);
 
 /* introspection (cmd_info.c) */
 int sp_cmd_info(struct sp_daemon *d, struct sp_cmd *c);
@@ -375,6 +392,8 @@ enum sp_res sp_accept_attempt(struct sp_daemon *d, struct sp_op *op);
 enum sp_res sp_connect_attempt(struct sp_daemon *d, struct sp_op *op);
 enum sp_res sp_send_attempt(struct sp_daemon *d, struct sp_op *op);
 enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op);
+enum sp_res sp_sendmsg_attempt(struct sp_daemon *d, struct sp_op *op);
+enum sp_res sp_recvmsg_attempt(struct sp_daemon *d, struct sp_op *op);
 void sp_send_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
 void sp_recv_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
 void sp_plain_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);

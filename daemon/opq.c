@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "daemon.h"
 
@@ -26,6 +27,10 @@ static const struct sp_opclass classes[SP_K__MAX] = {
                    sp_recv_zero},
     [SP_K_RECVFROM] = {SP_Q_READ, sp_recv_attempt, sp_recv_fail,
                        sp_recv_armed, sp_recv_zero},
+    [SP_K_SENDMSG] = {SP_Q_WRITE, sp_sendmsg_attempt, sp_send_fail,
+                      sp_send_armed, sp_plain_zero},
+    [SP_K_RECVMSG] = {SP_Q_READ, sp_recvmsg_attempt, sp_plain_fail,
+                      sp_plain_armed, sp_plain_zero},
 };
 
 const struct sp_opclass *sp_opclass_of(enum sp_opkind kind)
@@ -82,6 +87,7 @@ void sp_op_free(struct sp_daemon *d, struct sp_op *op)
     if (op->pid)
         sp_pid_unref(d, op->pid);
     free(op->buf);
+    free(op->cbuf);
     free(op);
 }
 
@@ -217,10 +223,13 @@ static void try_first(struct sp_daemon *d, struct sp_op *op,
     enum sp_queue q = classes[op->kind].queue;
     bool zero = mode->kind == SP_WAIT_MS && mode->ms == 0;
     if (q == SP_Q_READ && !op->armed && !zero &&
+        !(op->flags & (MSG_OOB | MSG_ERRQUEUE)) &&
         event_pending(s->ev_read, EV_READ, NULL)) {
         /* The read event is registered, so the loop reports the socket
          * readable if it is: a blocking reader can wait for that instead
-         * of trying a read that would most likely fail. */
+         * of trying a read that would most likely fail. Not so for urgent
+         * data and the error queue, which readability does not report
+         * (and whose reads fail at once when there is nothing). */
         sp_cnt_read_skipped(d, op);
         park(d, op, mode, true);
         return;

@@ -191,6 +191,7 @@ void sp_sock_close(struct sp_daemon *d, struct sp_sock *s)
     event_free(s->ev_write);
     if (s->fd >= 0) /* -1: another socket took the descriptor */
         close(s->fd);
+    sp_rights_close(s);
     sp_pid_unref(d, s->owner);
     free(s->meta);
     free(s);

@@ -73,10 +73,20 @@
 -export([recvfrom/2]).
 -export([recvfrom/3]).
 -export([recvfrom/4]).
+%% recvmsg
+-export([recvmsg/1]).
+-export([recvmsg/2]).
+-export([recvmsg/3]).
+-export([recvmsg/4]).
+-export([recvmsg/5]).
 %% send
 -export([send/2]).
 -export([send/3]).
 -export([send/4]).
+%% sendmsg
+-export([sendmsg/2]).
+-export([sendmsg/3]).
+-export([sendmsg/4]).
 %% sendto
 -export([sendto/3]).
 -export([sendto/4]).
@@ -966,6 +976,83 @@ recvfrom(Socket, BufSz, Flags, Timeout) ->
     sockport_recv:recvfrom(Socket, BufSz, Flags, Timeout).
 
 %% ===========================================================================
+%% recvmsg - receive a message from a socket, with its control messages
+
+%% Receives a message (a datagram, or what is there on a stream), its
+%% source, flags and control messages.
+-spec recvmsg(Socket) -> {ok, Msg} | {error, Reason} when
+      Socket :: socket(),
+      Msg :: msg_recv(),
+      Reason :: posix() | closed | invalid().
+recvmsg(Socket) ->
+    recvmsg(Socket, 0, 0, ?ESOCK_RECV_FLAGS_DEFAULT,
+            ?ESOCK_RECV_TIMEOUT_DEFAULT).
+
+%% recvmsg/1 with flags or a waiting mode.
+-spec recvmsg(Socket, Flags | Timeout) ->
+          {ok, Msg} | {select, SelectInfo} | {error, Reason} when
+      Socket :: socket(),
+      Flags :: [msg_flag() | integer()],
+      Timeout :: timeout_or_handle(),
+      Msg :: msg_recv(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+recvmsg(Socket, Flags) when is_list(Flags) ->
+    recvmsg(Socket, 0, 0, Flags, ?ESOCK_RECV_TIMEOUT_DEFAULT);
+recvmsg(Socket, Timeout) ->
+    recvmsg(Socket, 0, 0, ?ESOCK_RECV_FLAGS_DEFAULT, Timeout).
+
+%% recvmsg/2 with flags and a waiting mode, or with buffer sizes.
+-spec recvmsg(Socket, Flags, Timeout) ->
+          {ok, Msg} | {select, SelectInfo} | {error, Reason} when
+      Socket :: socket(),
+      Flags :: [msg_flag() | integer()],
+      Timeout :: timeout_or_handle(),
+      Msg :: msg_recv(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout;
+             (Socket, BufSz, CtrlSz) -> {ok, Msg} | {error, Reason} when
+      Socket :: socket(),
+      BufSz :: non_neg_integer(),
+      CtrlSz :: non_neg_integer(),
+      Msg :: msg_recv(),
+      Reason :: posix() | closed | invalid().
+recvmsg(Socket, Flags, Timeout) when is_list(Flags) ->
+    recvmsg(Socket, 0, 0, Flags, Timeout);
+recvmsg(Socket, BufSz, CtrlSz) when is_integer(BufSz), is_integer(CtrlSz) ->
+    recvmsg(Socket, BufSz, CtrlSz, ?ESOCK_RECV_FLAGS_DEFAULT,
+            ?ESOCK_RECV_TIMEOUT_DEFAULT).
+
+%% recvmsg/3 with buffer sizes and a waiting mode.
+-spec recvmsg(Socket, BufSz, CtrlSz, Timeout) ->
+          {ok, Msg} | {select, SelectInfo} | {error, Reason} when
+      Socket :: socket(),
+      BufSz :: non_neg_integer(),
+      CtrlSz :: non_neg_integer(),
+      Timeout :: timeout_or_handle(),
+      Msg :: msg_recv(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+recvmsg(Socket, BufSz, CtrlSz, Timeout) ->
+    recvmsg(Socket, BufSz, CtrlSz, ?ESOCK_RECV_FLAGS_DEFAULT, Timeout).
+
+%% Receives a message into buffers of BufSz and CtrlSz bytes (0: the
+%% socket's {otp, rcvbuf} and {otp, rcvctrlbuf}); a message that does not
+%% fit is truncated and says so in its flags (trunc, ctrunc).
+-spec recvmsg(Socket, BufSz, CtrlSz, Flags, Timeout) ->
+          {ok, Msg} | {select, SelectInfo} | {error, Reason} when
+      Socket :: socket(),
+      BufSz :: non_neg_integer(),
+      CtrlSz :: non_neg_integer(),
+      Flags :: [msg_flag() | integer()],
+      Timeout :: timeout_or_handle(),
+      Msg :: msg_recv(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+recvmsg(Socket, BufSz, CtrlSz, Flags, Timeout) ->
+    sockport_msg:recvmsg(Socket, BufSz, CtrlSz, Flags, Timeout).
+
+%% ===========================================================================
 %% send - send a message on a socket
 
 %% Sends all of Data on a connected socket.
@@ -1015,6 +1102,59 @@ send(Socket, Data, Timeout) ->
       Reason :: posix() | closed | invalid() | timeout.
 send(Socket, Data, Flags_Cont, Timeout) ->
     sockport_send:send(Socket, Data, Flags_Cont, Timeout).
+
+%% ===========================================================================
+%% sendmsg - send a message, with control messages, on a socket
+
+%% Sends the iov of Msg (to its addr, if any) with its control messages.
+-spec sendmsg(Socket, Msg) ->
+          ok | {ok, RestData} | {error, Reason} | {error, {Reason, RestData}}
+              when
+      Socket :: socket(),
+      Msg :: msg_send(),
+      RestData :: erlang:iovec(),
+      Reason :: posix() | closed | invalid().
+sendmsg(Socket, Msg) ->
+    sendmsg(Socket, Msg, ?ESOCK_SENDMSG_FLAGS_DEFAULT,
+            ?ESOCK_SENDMSG_TIMEOUT_DEFAULT).
+
+%% sendmsg/2 with flags, a waiting mode, or a continuation.
+-spec sendmsg(Socket, Msg | RestData, Flags | Cont | Timeout) ->
+          ok | {ok, RestData} |
+          {select, SelectInfo} | {select, {SelectInfo, RestData}} |
+          {error, Reason} | {error, {Reason, RestData}} when
+      Socket :: socket(),
+      Msg :: msg_send(),
+      Flags :: [msg_flag() | integer()],
+      Cont :: select_info(),
+      Timeout :: timeout_or_handle(),
+      RestData :: erlang:iovec(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+sendmsg(Socket, Data, Flags_Cont)
+  when is_list(Flags_Cont);
+       is_tuple(Flags_Cont) ->
+    sendmsg(Socket, Data, Flags_Cont, ?ESOCK_SENDMSG_TIMEOUT_DEFAULT);
+sendmsg(Socket, Msg, Timeout) ->
+    sendmsg(Socket, Msg, ?ESOCK_SENDMSG_FLAGS_DEFAULT, Timeout).
+
+%% Sends Msg with flags (or continues a sendmsg after its select message
+%% with the rest of its iov, a list or a msg_send()) and a waiting mode;
+%% what was not sent comes back as the rest of the iov.
+-spec sendmsg(Socket, Msg | RestData, Flags | Cont, Timeout) ->
+          ok | {ok, RestData} |
+          {select, SelectInfo} | {select, {SelectInfo, RestData}} |
+          {error, Reason} | {error, {Reason, RestData}} when
+      Socket :: socket(),
+      Msg :: msg_send(),
+      Flags :: [msg_flag() | integer()],
+      Cont :: select_info(),
+      Timeout :: timeout_or_handle(),
+      RestData :: erlang:iovec() | msg_send(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+sendmsg(Socket, Msg_Rest, Flags_Cont, Timeout) ->
+    sockport_msg:sendmsg(Socket, Msg_Rest, Flags_Cont, Timeout).
 
 %% ===========================================================================
 %% sendto - send a message on a socket

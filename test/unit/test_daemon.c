@@ -1062,6 +1062,33 @@ static const struct step dispatch_rows[] = {
     CMD("{18,P1,R1,3,x}", LOG, EINVAL_P1),             /* bad Backlog */
     CMD("{17,P1,R1,3,{inet,{1,2,3},0}}", LOG, EINVAL_P1), /* bad Addr */
     CMD("{17,P1,R1,3,{inet,{1,2,3,4},65536}}", LOG, EINVAL_P1),
+    /* SENDMSG: the VM's marks answered in the NIF's order */
+    CMDT("{52,P1,R1,3,undefined,[],1,0,infinity,false}", "hi", "{P1,R1} ok"),
+    CMD("{52,P1,R1,3,invalid,invalid,invalid,0,infinity,false}",
+        "{P1,R1} {error,{invalid,addr}}"),
+    CMD("{52,P1,R1,3,undefined,invalid,invalid,0,infinity,false}",
+        "{P1,R1} {error,{invalid,iov}}"),
+    CMD("{52,P1,R1,3,undefined,invalid,1,0,infinity,false}",
+        "{P1,R1} {error,{invalid,ctrl}}"),
+    CMD("{52,P1,R1,3,{error,eacces},[{0,1,{int,0}}],1,0,infinity,false}",
+        "{P1,R1} {error,eacces}"),
+    CMD("{52,P1,R1,3,undefined,[{1,1,{int,0}}],1,0,infinity,false}",
+        "{P1,R1} {error,ebadf}"),                      /* stdin: not ours */
+    CMDT("{52,P1,R1,3,undefined,[{0,1,{int,16}},{0,2,{timeval,1,2}}],2,0,0,false}",
+         "ab", "{P1,R1} ok"),                          /* tcp ignores them */
+    CMD("{52,P1,R1,3,undefined,[{0,1,foo}],1,0,infinity,false}", LOG, EINVAL_P1),
+    CMD("{52,P1,R1,3,undefined,[{0,1}],1,0,infinity,false}", LOG, EINVAL_P1),
+    CMD("{52,P1,R1,3,undefined,[{0,1,{int,2147483648}}],1,0,0,false}", LOG, EINVAL_P1),
+    CMD("{52,P1,R1,3,undefined,[],-1,0,infinity,false}", LOG, EINVAL_P1),
+    CMD("{52,P1,R1,3,nowhere,[],1,0,infinity,false}", LOG, EINVAL_P1),
+    CMD("{52,P1,R1,3,undefined,[],1,0,infinity}", LOG, EINVAL_P1),
+    /* RECVMSG */
+    CMD("{53,P1,R1,3,0,0,0,0}", "{P1,R1} {error,timeout}"),
+    CMD("{53,P1,R1,3,67108865,0,0,0}", EINVAL_P1),     /* BufSz over 64 MiB */
+    CMD("{53,P1,R1,3,-1,0,0,0}", LOG, EINVAL_P1),       /* bad BufSz */
+    CMD("{53,P1,R1,3,0,-1,0,0}", LOG, EINVAL_P1),       /* bad CtrlSz */
+    CMD("{53,P1,R1,3,0,0,2147483648,0}", LOG, EINVAL_P1),
+    CMD("{53,P1,R1,3,0,0,0,0,x}", LOG, EINVAL_P1),
     CMD("{16,P1,R1,0,inet,stream,tcp,[]}", "{watch,P1}", "{P1,R1} {ok,4}"),
     /* IOCTL: Request, Arg1, Arg2 */
     CMD("{27,P1,R1,3,gifmtu,<<\"lo\">>,undefined}", "{P1,R1} {ok,*}"),
