@@ -60,6 +60,7 @@ static const struct sp_cmd_row rows[] = {
     {SP_OP_SENDTO, 4, true, sp_cmd_sendto},
     {SP_OP_RECV, 4, true, sp_cmd_recv},
     {SP_OP_RECVFROM, 3, true, sp_cmd_recvfrom},
+    {SP_OP_SENDFILE, 4, true, sp_cmd_sendfile},
     {SP_OP_CANCEL, 2, true, sp_cmd_cancel},
     {SP_OP_MONITOR, 0, true, sp_cmd_monitor},
 };

@@ -26,6 +26,8 @@ static const struct sp_opclass classes[SP_K__MAX] = {
                    sp_recv_zero},
     [SP_K_RECVFROM] = {SP_Q_READ, sp_recv_attempt, sp_recv_fail,
                        sp_recv_armed, sp_recv_zero},
+    [SP_K_SENDFILE] = {SP_Q_WRITE, sp_sendfile_attempt, sp_sendfile_fail,
+                       sp_sendfile_armed, sp_plain_zero},
 };
 
 const struct sp_opclass *sp_opclass_of(enum sp_opkind kind)
@@ -81,6 +83,7 @@ void sp_op_free(struct sp_daemon *d, struct sp_op *op)
         event_free(op->timer);
     if (op->pid)
         sp_pid_unref(d, op->pid);
+    sp_sfile_free(op->sf);
     free(op->buf);
     free(op);
 }
