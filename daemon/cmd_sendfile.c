@@ -194,6 +194,10 @@ static int open_file(struct sp_sfile *sf)
 
 /* ---- the operation ------------------------------------------------------- */
 
+/* Socket counters (info/1, OTP's sendfile* keys) belong in this function
+ * when the daemon keeps them: a call that starts is a try, each
+ * sendfile(2) a call with the bytes it moved, SP_AGAIN a wait, an error
+ * reply a failure. */
 enum sp_res sp_sendfile_attempt(struct sp_daemon *d, struct sp_op *op)
 {
     struct sp_sfile *sf = op->sf;
@@ -218,8 +222,6 @@ enum sp_res sp_sendfile_attempt(struct sp_daemon *d, struct sp_op *op)
         ssize_t r = sendfile(op->sock->fd, sf->fd, &sf->offset, chunk);
         uint64_t moved = (uint64_t)(sf->offset - at);
         n += moved;
-        /* counters: sendfile's bytes (n) count as sent bytes once the
-         * socket has byte counters */
         if (r < 0) {
             if (errno == EINTR)
                 continue;
