@@ -126,16 +126,7 @@ int sp_cmd_connect_finish(struct sp_daemon *d, struct sp_cmd *c)
         return -1;
     if (!c->sock->connecting || !own_connect_armed(c)) {
         /* OTP's connect/1 raises {invalid, state} here */
-        char buf[SP_HDR_BUF];
-        struct sp_enc e;
-        sp_enc_init(&e, buf, sizeof buf);
-        sp_route_reply(&e, c->pid, c->ref);
-        sp_enc_tuple(&e, 2);
-        sp_enc_atom(&e, "raise");
-        sp_enc_tuple(&e, 2);
-        sp_enc_atom(&e, "invalid");
-        sp_enc_atom(&e, "state");
-        sp_emit(d, &e, NULL, 0);
+        sp_reply_invalid_state(d, c->pid, c->ref, true);
         return 0;
     }
     connect_finish_now(d, c);

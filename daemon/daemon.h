@@ -73,7 +73,7 @@ static inline bool sp_queue_writes(enum sp_queue q)
 
 enum sp_opkind {
     SP_K_ACCEPT, SP_K_CONNECT, SP_K_SEND, SP_K_SENDTO, SP_K_RECV,
-    SP_K_RECVFROM, SP_K_SENDMSG, SP_K_RECVMSG, SP_K__MAX
+    SP_K_RECVFROM, SP_K_SENDMSG, SP_K_RECVMSG, SP_K_SENDFILE, SP_K__MAX
 };
 
 enum sp_wait { SP_WAIT_INFINITY, SP_WAIT_MS, SP_WAIT_NOWAIT };
@@ -93,6 +93,7 @@ enum sp_res {
 };
 
 struct sp_sock;
+struct sp_sfile; /* a sendfile's file and progress (cmd_sendfile.c) */
 
 /* One call waiting on (or being tried on) a socket. */
 struct sp_op {
@@ -125,6 +126,7 @@ struct sp_op {
     const char *data;       /* send: the bytes (in the frame, or buf) */
     size_t data_len;
     size_t done;            /* send: bytes written */
+    struct sp_sfile *sf;    /* sendfile: owned, freed with the op */
     char raw[];
 };
 
@@ -283,6 +285,10 @@ void sp_reply_errno(struct sp_daemon *d, struct sp_raw pid, struct sp_raw ref,
 /* {error, {invalid, {What, Atom}}} */
 void sp_reply_invalid(struct sp_daemon *d, struct sp_raw pid,
                       struct sp_raw ref, const char *what, const char *atom);
+/* {error, {invalid, state}}, or {raise, {invalid, state}} where OTP's NIF
+ * raises it. */
+void sp_reply_invalid_state(struct sp_daemon *d, struct sp_raw pid,
+                            struct sp_raw ref, bool raise);
 void sp_event_select(struct sp_daemon *d, const struct sp_op *op);
 void sp_event_abort(struct sp_daemon *d, const struct sp_op *op,
                     const char *reason);
@@ -386,6 +392,7 @@ void sp_tombs_free(struct sp_daemon *d);
  * already for a command on a socket). */
 void sp_debug_cmd(struct sp_daemon *d, const struct sp_cmd *c,
                   bool on_socket);
+int sp_cmd_sendfile(struct sp_daemon *d, struct sp_cmd *c);
 
 /* attempt/fail/armed of each kind, for opq.c's class table */
 enum sp_res sp_accept_attempt(struct sp_daemon *d, struct sp_op *op);
@@ -402,5 +409,11 @@ void sp_recv_armed(struct sp_daemon *d, struct sp_op *op);
 void sp_plain_armed(struct sp_daemon *d, struct sp_op *op);
 void sp_plain_zero(struct sp_daemon *d, struct sp_op *op);
 void sp_recv_zero(struct sp_daemon *d, struct sp_op *op);
+enum sp_res sp_sendfile_attempt(struct sp_daemon *d, struct sp_op *op);
+void sp_sendfile_fail(struct sp_daemon *d, struct sp_op *op,
+                      const char *reason);
+void sp_sendfile_armed(struct sp_daemon *d, struct sp_op *op);
+/* Closes a sendfile's file (if open) and frees it; NULL is fine. */
+void sp_sfile_free(struct sp_sfile *sf);
 
 #endif

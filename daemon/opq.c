@@ -31,6 +31,8 @@ static const struct sp_opclass classes[SP_K__MAX] = {
                       sp_send_armed, sp_plain_zero},
     [SP_K_RECVMSG] = {SP_Q_READ, sp_recvmsg_attempt, sp_plain_fail,
                       sp_plain_armed, sp_plain_zero},
+    [SP_K_SENDFILE] = {SP_Q_WRITE, sp_sendfile_attempt, sp_sendfile_fail,
+                       sp_sendfile_armed, sp_plain_zero},
 };
 
 const struct sp_opclass *sp_opclass_of(enum sp_opkind kind)
@@ -86,6 +88,7 @@ void sp_op_free(struct sp_daemon *d, struct sp_op *op)
         event_free(op->timer);
     if (op->pid)
         sp_pid_unref(d, op->pid);
+    sp_sfile_free(op->sf);
     free(op->buf);
     free(op->cbuf);
     free(op);

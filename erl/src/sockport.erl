@@ -88,6 +88,11 @@
 -export([sendmsg/3]).
 -export([sendmsg/4]).
 %% sendto
+-export([sendfile/2]).
+-export([sendfile/3]).
+-export([sendfile/4]).
+-export([sendfile/5]).
+
 -export([sendto/3]).
 -export([sendto/4]).
 -export([sendto/5]).
@@ -1102,6 +1107,71 @@ send(Socket, Data, Timeout) ->
       Reason :: posix() | closed | invalid() | timeout.
 send(Socket, Data, Flags_Cont, Timeout) ->
     sockport_send:send(Socket, Data, Flags_Cont, Timeout).
+
+%% ===========================================================================
+%% sendfile - send a file on a socket
+
+%% Sends the whole file (a raw file:fd() of the caller), waiting as long
+%% as it takes.
+-spec sendfile(Socket, FileHandle) ->
+          {ok, BytesSent} | {error, Reason} | {error, {Reason, BytesSent}}
+              when
+      Socket :: socket(),
+      FileHandle :: file:fd(),
+      BytesSent :: non_neg_integer(),
+      Reason :: posix() | closed | invalid().
+sendfile(Socket, FileHandle) ->
+    sendfile(Socket, FileHandle, 0, 0, infinity).
+
+%% Sends the whole file with a time limit, or nowait / a select handle.
+-spec sendfile(Socket, FileHandle, Timeout) ->
+          {ok, BytesSent} |
+          {select, SelectInfo} | {select, {SelectInfo, BytesSent}} |
+          {error, Reason} | {error, {Reason, BytesSent}} when
+      Socket :: socket(),
+      FileHandle :: file:fd(),
+      Timeout :: timeout_or_handle(),
+      BytesSent :: non_neg_integer(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+sendfile(Socket, FileHandle, Timeout) ->
+    sendfile(Socket, FileHandle, 0, 0, Timeout).
+
+%% Sends Count bytes (0: up to the end) from Offset, or continues a
+%% sendfile after its select message, waiting as long as it takes.
+-spec sendfile(Socket, FileHandle | Cont, Offset, Count) ->
+          {ok, BytesSent} | {error, Reason} | {error, {Reason, BytesSent}}
+              when
+      Socket :: socket(),
+      FileHandle :: file:fd(),
+      Cont :: select_info(),
+      Offset :: integer(),
+      Count :: non_neg_integer(),
+      BytesSent :: non_neg_integer(),
+      Reason :: posix() | closed | invalid().
+sendfile(Socket, FileHandle_Cont, Offset, Count) ->
+    sendfile(Socket, FileHandle_Cont, Offset, Count, infinity).
+
+%% Sends Count bytes (0: up to the end) of the file from Offset, or
+%% continues a sendfile after its select message, with a waiting mode.
+%% The daemon reads the file itself with sendfile(2): the file must be
+%% one it can open as /proc/<VM pid>/fd/<n> (see the README).
+-spec sendfile(Socket, FileHandle | Cont, Offset, Count, Timeout) ->
+          {ok, BytesSent} |
+          {select, SelectInfo} | {select, {SelectInfo, BytesSent}} |
+          {error, Reason} | {error, {Reason, BytesSent}} when
+      Socket :: socket(),
+      FileHandle :: file:fd(),
+      Cont :: select_info(),
+      Offset :: integer(),
+      Count :: non_neg_integer(),
+      Timeout :: timeout_or_handle(),
+      BytesSent :: non_neg_integer(),
+      SelectInfo :: select_info(),
+      Reason :: posix() | closed | invalid() | timeout.
+sendfile(Socket, FileHandle_Cont, Offset, Count, Timeout) ->
+    sockport_sendfile:sendfile(Socket, FileHandle_Cont, Offset, Count,
+                               Timeout).
 
 %% ===========================================================================
 %% sendmsg - send a message, with control messages, on a socket

@@ -1,9 +1,8 @@
 %% supports/0,1,2 and is_supported/1,2,3, answered from the generated
 %% tables (sockport_tables) without a daemon, in the shapes and orders of
 %% prim_socket: the keyed tables are maps folded as prim_socket folds its
-%% own, so lists come out in the order socket's do. What sockport cannot do
-%% yet is said truthfully: no sendfile. The ioctl requests and flags are
-%% the daemon's table (proto/sp_ioctl.c).
+%% own, so lists come out in the order socket's do. The ioctl requests and
+%% flags are the daemon's table (proto/sp_ioctl.c).
 -module(sockport_supports).
 
 -export([supports/0]).
@@ -21,7 +20,7 @@ platform() ->
      {ipv6, true},
      {local, true},
      {netns, true},
-     {sendfile, false}].
+     {sendfile, true}].
 
 -spec supports() -> [{atom(), term()}].
 supports() ->

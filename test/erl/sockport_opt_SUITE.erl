@@ -248,10 +248,10 @@ opt_compat(Mod, _Self) ->
 
 %% supports key by key; the keys sockport answers differently on purpose
 %% (README, "Differences from socket") are left out here: ioctl_requests,
-%% ioctl_flags, netns, sendfile and the seed's tcp keep* options.
+%% ioctl_flags, netns and the seed's tcp keep* options.
 ?DIFF(supports_keys, "Ensure that supports/0,1,2 and is_supported/1,2,3 match").
 supports_keys(Mod, _Self) ->
-    Skip = [ioctl_requests, ioctl_flags, netns, sendfile],
+    Skip = [ioctl_requests, ioctl_flags, netns],
     Clean = fun(L) -> [{K, strip(K, V)} || {K, V} <- L,
                                            not lists:member(K, Skip)] end,
     [Clean(Mod:supports()),
@@ -261,8 +261,8 @@ supports_keys(Mod, _Self) ->
       || L <- [socket, ip, ipv6, udp, 'IP', foo, "x"]],
      [Mod:supports(K1, K2) || {K1, K2} <- [{foo, bar}, {protocols, tcp},
                                           {msg_flags, peek}]],
-     [Mod:is_supported(K) || K <- [ipv6, local, sctp, foo, options,
-                                   msg_flags]],
+     [Mod:is_supported(K) || K <- [ipv6, local, sctp, sendfile, foo,
+                                   options, msg_flags]],
      [Mod:is_supported(K1, K2)
       || {K1, K2} <- [{options, {socket, peek_off}}, {options, {'IP', ttl}},
                       {options, {socket, rcvtimeo}}, {options, foo},

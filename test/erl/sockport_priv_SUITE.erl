@@ -15,14 +15,15 @@
 -module(sockport_priv_SUITE).
 
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1]).
--export([raw_icmp/1, low_port/1, netns/1, daemon_identity/1]).
+-export([raw_icmp/1, low_port/1, netns/1, daemon_identity/1,
+         sendfile_reach/1]).
 
 -define(NET_RAW, 13).
 -define(NET_BIND_SERVICE, 10).
 
 suite() -> [{timetrap, {seconds, 60}}].
 
-all() -> [daemon_identity, raw_icmp, low_port, netns].
+all() -> [daemon_identity, raw_icmp, low_port, netns, sendfile_reach].
 
 init_per_suite(Config) ->
     case os:getenv("SOCKPORT_PRIV_MODE") of
@@ -69,6 +70,38 @@ raw_icmp(Config) ->
         filecaps -> {ok, {error, eperm}} = {Sp, So};
         none -> {{error, eperm}, {error, eperm}} = {Sp, So};
         drop -> ok = Sp
+    end.
+
+%% sendfile: the daemon opens the VM's file as /proc/<VM pid>/fd/<n>. It
+%% may while it runs as the VM's user, with or without capabilities; a
+%% daemon that became another user may not: {error, eperm}, nothing sent.
+sendfile_reach(Config) ->
+    Tmp = sockport_test_lib:mktemp(),
+    try
+        Path = <<Tmp/binary, "/f">>,
+        ok = file:write_file(Path, <<"0123456789">>),
+        {ok, F} = file:open(Path, [raw, read, binary]),
+        {ok, L} = sockport:open(inet, stream, tcp),
+        ok = sockport:bind(L, #{family => inet, addr => {127, 0, 0, 1},
+                                port => 0}),
+        ok = sockport:listen(L),
+        {ok, LA} = sockport:sockname(L),
+        {ok, C} = sockport:open(inet, stream, tcp),
+        ok = sockport:connect(C, LA),
+        {ok, S} = sockport:accept(L),
+        case mode(Config) of
+            drop ->
+                {error, eperm} = sockport:sendfile(C, F),
+                {error, timeout} = sockport:recv(S, 0, 200);
+            _ ->
+                {ok, 10} = sockport:sendfile(C, F),
+                {ok, <<"0123456789">>} = sockport:recv(S, 10, 5000)
+        end,
+        ok = file:close(F),
+        [ok = sockport:close(X) || X <- [C, S, L]],
+        ok
+    after
+        sockport_test_lib:rmtemp(Tmp)
     end.
 
 open_raw(M) ->

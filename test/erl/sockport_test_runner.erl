@@ -15,6 +15,7 @@
 
 -define(SUITES, [sockport_norm_SUITE, sockport_diff_SUITE, sockport_diff_stream_SUITE,
                  sockport_diff_dgram_SUITE, sockport_diff_select_SUITE,
+                 sockport_sendfile_SUITE, sockport_bulk_SUITE,
                  sockport_crash_SUITE, sockport_opt_SUITE, sockport_info_SUITE,
                  sockport_msg_SUITE, sockport_ioctl_SUITE, sockport_open_SUITE,
                  sockport_sandbox_SUITE, sockport_args_SUITE,

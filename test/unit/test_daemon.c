@@ -18,12 +18,14 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +59,10 @@ static struct harness {
     int port;
     char dir[64], path[100];
     char addr[160], bind[160], fam[32]; /* $addr, $bind, $fam */
+    char file[96];        /* $file: {OsPid,Fd,Dev,Ino} of a file of ours */
+    char ospid[16];       /* $ospid: our pid */
+    char fpath[64];
+    int ffd;
     int peers[8];
     int npeers;
     char last[MAXF][FSTR]; /* the frames of the last step */
@@ -109,6 +115,16 @@ static void setup(void)
     H.d.ev_out = event_new(H.d.base, STDOUT_FILENO, EV_WRITE | EV_PERSIST,
                            on_stdout, &H.d);
     ck_assert_ptr_nonnull(H.d.ev_out);
+    /* a file for SENDFILE, named as the VM names its own */
+    strcpy(H.fpath, "/tmp/sp-dtest-file-XXXXXX");
+    H.ffd = mkstemp(H.fpath);
+    ck_assert_int_ge(H.ffd, 0);
+    ck_assert_int_eq(write(H.ffd, "0123456789abcdefghij", 20), 20);
+    struct stat st;
+    ck_assert_int_eq(fstat(H.ffd, &st), 0);
+    snprintf(H.ospid, sizeof H.ospid, "%ld", (long)getpid());
+    snprintf(H.file, sizeof H.file, "{%ld,%d,%u,%u}", (long)getpid(), H.ffd,
+             (unsigned)(uint32_t)st.st_dev, (unsigned)(uint32_t)st.st_ino);
 }
 
 static void teardown(void)
@@ -125,6 +141,8 @@ static void teardown(void)
     close(H.pipefd[1]);
     for (int i = 0; i < H.npeers; i++)
         close(H.peers[i]);
+    close(H.ffd);
+    unlink(H.fpath);
     if (H.dir[0]) {
         unlink(H.path);
         rmdir(H.dir);
@@ -649,6 +667,8 @@ static void expand(const char *in, char *out, size_t cap)
         {"$addr", offsetof(struct harness, addr)},
         {"$bind", offsetof(struct harness, bind)},
         {"$fam", offsetof(struct harness, fam)},
+        {"$file", offsetof(struct harness, file)},
+        {"$ospid", offsetof(struct harness, ospid)},
     };
     size_t n = 0;
     while (*in) {
@@ -970,6 +990,38 @@ static const struct scenario scenarios[] = {
              "{unwatch,P1}", "{P2,R11} ok", "{unwatch,P2}"),
         CMD("{50,P1,R13,3,6,0,infinity,false}", "{P1,R13} ok +\"abcdXY\""),
     }},
+    {"sendfile: ranges, modes, errors; the file's bytes arrive", {
+        CMD("{54,P1,R10,2,$file,0,5,infinity}", "{P1,R10} {ok,5}"),
+        CMD("{50,P1,R11,3,5,0,infinity,false}", "{P1,R11} ok +\"01234\""),
+        CMD("{54,P1,R12,2,$file,15,0,{nowait,R100}}", "{P1,R12} {ok,5}"),
+        CMD("{54,P1,R13,2,$file,18,100,0}", "{P1,R13} {ok,2}"),
+        CMD("{54,P1,R14,2,$file,30,0,5000}", "{P1,R14} {ok,0}"),
+        CMD("{54,P1,R15,2,$file,-1,0,infinity}", "{P1,R15} {error,einval}"),
+        CMD("{50,P1,R16,3,7,0,infinity,false}", "{P1,R16} ok +\"fghijij\""),
+        CMD("{54,P1,R17,2,cont,0,0,infinity}",
+            "{P1,R17} {raise,{invalid,state}}"),
+        CMD("{54,P1,R18,2,{error,{invalid,efile}},0,0,0}",
+            "{P1,R18} {error,{invalid,efile}}"),
+        CMD("{54,P1,R19,2,{$ospid,999999,0,0},0,0,infinity}",
+            "{P1,R19} {error,ebadf}"), /* a descriptor we do not have */
+        CMD("{54,P1,R20,1,$file,0,0,infinity}", "{P1,R20} {error,*}"),
+        CMD("{50,P1,R21,3,0,0,0,false}", "{P1,R21} {error,timeout}"),
+    }},
+    {"sendfile waits in the writers' queue behind a split send", {
+        CMDT("{48,P1,R10,2,0,infinity,true}", "ab", "{P1,R10} ok",
+             "{watch,P1}"),
+        CMD("{54,P2,R11,2,$file,0,3,infinity}", "{watch,P2}"),
+        CMD("{54,P3,R12,2,$file,3,3,{nowait,R100}}", "{watch,P3}",
+            "{P3,R12,{armed,2,R100}} select"),
+        CMD("{54,P4,R13,2,$file,0,3,0}", "{P4,R13} {error,timeout}"),
+        CMDT("{48,P1,R14,2,0,infinity,false}", "cd", "{P1,R14} ok",
+             "{unwatch,P1}", "{P2,R11} {ok,3}", "{unwatch,P2}",
+             "{select,P3,2,R100}"),
+        CMD("{54,P3,R15,2,$file,3,3,{nowait,R101}}", "{P3,R15} {ok,3}",
+            "{unwatch,P3}"),
+        CMD("{50,P1,R16,3,10,0,infinity,false}",
+            "{P1,R16} ok +\"abcd012345\""),
+    }},
     {"pid down: owned sockets closed, queued ops dropped, no unwatch", {
         CMD("{24,P9,R10,3,otp,controlling_process,P1}", "{watch,P1}",
             "{P9,R10} ok"),
@@ -1089,6 +1141,20 @@ static const struct step dispatch_rows[] = {
     CMD("{53,P1,R1,3,0,-1,0,0}", LOG, EINVAL_P1),       /* bad CtrlSz */
     CMD("{53,P1,R1,3,0,0,2147483648,0}", LOG, EINVAL_P1),
     CMD("{53,P1,R1,3,0,0,0,0,x}", LOG, EINVAL_P1),
+    CMD("{54,P1,R1,3,cont,0,0}", LOG, EINVAL_P1),      /* SENDFILE */
+    CMD("{54,P1,R1,3,foo,0,0,infinity}", LOG, EINVAL_P1),
+    CMD("{54,P1,R1,3,{1,2,3},0,0,infinity}", LOG, EINVAL_P1),
+    CMD("{54,P1,R1,3,{0,2,3,4},0,0,infinity}", LOG, EINVAL_P1),
+    CMD("{54,P1,R1,3,{1,-2,3,4},0,0,infinity}", LOG, EINVAL_P1),
+    CMD("{54,P1,R1,3,{1,2,-3,4},0,0,infinity}", LOG, EINVAL_P1),
+    CMD("{54,P1,R1,3,{error},0,0,infinity}", LOG, EINVAL_P1),
+    CMD("{54,P1,R1,3,{oops,x},0,0,infinity}", LOG, EINVAL_P1),
+    CMD("{54,P1,R1,3,cont,x,0,infinity}", LOG, EINVAL_P1),
+    CMD("{54,P1,R1,3,cont,0,-1,infinity}", LOG, EINVAL_P1),
+    CMD("{54,P1,R1,3,cont,0,0,forever}", LOG, EINVAL_P1),
+    CMD("{54,P1,R1,3,cont,0,0,infinity}", "{P1,R1} {raise,{invalid,state}}"),
+    CMD("{54,P1,R1,3,{error,einval},0,0,infinity}", "{P1,R1} {error,einval}"),
+    CMD("{54,P1,R1,3,{1,999999,0,0},0,0,nowait}", LOG, EINVAL_P1),
     CMD("{16,P1,R1,0,inet,stream,tcp,[]}", "{watch,P1}", "{P1,R1} {ok,4}"),
     /* IOCTL: Request, Arg1, Arg2 */
     CMD("{27,P1,R1,3,gifmtu,<<\"lo\">>,undefined}", "{P1,R1} {ok,*}"),
@@ -1531,6 +1597,8 @@ static Suite *daemon_suite(void)
 int main(void)
 {
     ei_init();
+    /* as sockportd's main: sendfile(2) has no MSG_NOSIGNAL */
+    signal(SIGPIPE, SIG_IGN);
     SRunner *sr = srunner_create(daemon_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
