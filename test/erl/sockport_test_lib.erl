@@ -172,7 +172,10 @@ shorten(Other) -> Other.
 -spec run(fun((module(), map()) -> term()), module()) -> list().
 run(Scenario, Mod) ->
     Tmp = sockport_test_lib:mktemp(),
-    Tag = <<"spt", (integer_to_binary(erlang:unique_integer([positive])))/binary>>,
+    %% Abstract names are shared by every VM of the network namespace: the
+    %% OS pid keeps two test runs at once apart.
+    Tag = <<"spt", (list_to_binary(os:getpid()))/binary, "x",
+            (integer_to_binary(erlang:unique_integer([positive])))/binary>>,
     Self = self(),
     {Pid, MRef} =
         spawn_monitor(
