@@ -114,6 +114,8 @@ enum sp_res sp_sendmsg_attempt(struct sp_daemon *d, struct sp_op *op)
 {
     struct sp_sock *s = op->sock;
     bool stream = s->type == SOCK_STREAM;
+    size_t start = op->done;
+    sp_cnt_write_try(d, s);
     do {
         struct iovec iov = {.iov_base = (void *)(op->data + op->done),
                             .iov_len = op->data_len - op->done};
@@ -133,13 +135,17 @@ enum sp_res sp_sendmsg_attempt(struct sp_daemon *d, struct sp_op *op)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                sp_cnt_write_wait(d, s, op->done - start);
                 return SP_AGAIN;
+            }
+            sp_cnt_write_fail(d, s);
             sp_send_fail(d, op, sp_errno_name(errno));
             return SP_DONE;
         }
         op->done += (size_t)n;
     } while (stream && op->done < op->data_len);
+    sp_cnt_write_done(d, s, op->done - start);
     sp_reply_ok(d, op->pidraw, op->ref);
     return op->more ? SP_HOLD : SP_DONE;
 }
@@ -334,11 +340,13 @@ enum sp_res sp_recvmsg_attempt(struct sp_daemon *d, struct sp_op *op)
     size_t csz = op->ctrl_size ? op->ctrl_size : s->rcvctrlbuf;
     if (csz > SP_CTRL_MAX)
         csz = SP_CTRL_MAX;
+    sp_cnt_read_try(d, s);
     char *data = malloc(want ? want : 1);
     char *cbuf = malloc(csz);
     if (!data || !cbuf) {
         free(data);
         free(cbuf);
+        sp_cnt_read_fail(d, s);
         sp_reply_errno(d, op->pidraw, op->ref, ENOMEM);
         return SP_DONE;
     }
@@ -363,6 +371,7 @@ enum sp_res sp_recvmsg_attempt(struct sp_daemon *d, struct sp_op *op)
         free(cbuf);
         if (err == EAGAIN || err == EWOULDBLOCK)
             return SP_AGAIN;
+        sp_cnt_read_fail(d, s);
         if (err)
             sp_reply_errno(d, op->pidraw, op->ref, err);
         else
@@ -370,6 +379,8 @@ enum sp_res sp_recvmsg_attempt(struct sp_daemon *d, struct sp_op *op)
         return SP_DONE;
     }
     sp_cmsg_each_fd(cbuf, m.msg_controllen, arrived, s);
+    sp_cnt_read_bytes(d, s, (uint64_t)n);
+    sp_cnt_read_done(d, s, (uint64_t)n, false); /* no read_pkg_max, as OTP */
     /* With MSG_TRUNC the kernel says how long the message was. */
     reply_msg(d, op, &m, data, (size_t)n < want ? (size_t)n : want);
     free(cbuf);

@@ -256,7 +256,9 @@ int sp_cmd_open_fd(struct sp_daemon *d, struct sp_cmd *c)
             return 0;
         }
     } else {
-        /* The new socket takes the descriptor: whoever had it lets go. */
+        /* The new socket takes the descriptor: whoever had it lets go
+         * (a socket it belongs to, or one holding it as received). */
+        (void)sp_rights_take(d, (int)fd);
         struct fd_owner owner = {(int)fd, NULL};
         sp_sock_each(d, find_fd, &owner);
         if (owner.sock) {

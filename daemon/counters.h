@@ -75,7 +75,7 @@ struct sp_sock;
 void sp_cnt_add(struct sp_daemon *d, struct sp_sock *s, enum sp_cnt c,
                 uint64_t n);
 
-/* Reading (recv, recvfrom, and later recvmsg). */
+/* Reading (recv, recvfrom, recvmsg). */
 void sp_cnt_read_try(struct sp_daemon *d, struct sp_sock *s);
 void sp_cnt_read_bytes(struct sp_daemon *d, struct sp_sock *s, uint64_t n);
 /* A call returns data; `n` is what its last attempt read. recvfrom-like
@@ -91,7 +91,7 @@ struct sp_op;
 void sp_cnt_read_skipped(struct sp_daemon *d, struct sp_op *op);
 void sp_cnt_read_resumed(struct sp_daemon *d, struct sp_op *op);
 
-/* Writing (send, sendto, and later sendmsg). */
+/* Writing (send, sendto, sendmsg). */
 void sp_cnt_write_try(struct sp_daemon *d, struct sp_sock *s);
 /* An attempt wrote n bytes and would block for the rest. */
 void sp_cnt_write_wait(struct sp_daemon *d, struct sp_sock *s, uint64_t n);

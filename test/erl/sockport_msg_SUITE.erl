@@ -28,6 +28,7 @@
 -export([recvmsg_waiting_modes/1, recvmsg_waiting_modes/2]).
 -export([recvmsg_waiters_fifo/1, recvmsg_waiters_fifo/2]).
 -export([msg_cancel_close/1, msg_cancel_close/2]).
+-export([msg_counters/1, msg_counters/2]).
 -export([seed_rights_are_daemon_fds/1]).
 -export([seed_rights_only_handed_out_fds/1]).
 -export([seed_limits/1]).
@@ -52,7 +53,7 @@ diff_cases() ->
      dgram_trunc_ctrunc, stream_msgs, local_msgs, errqueue_recverr,
      msg_flags_everywhere, sendmsg_cont_full_buffer, sendmsg_partial, sendmsg_blocking,
      sendmsg_big_iov, recvmsg_waiting_modes, recvmsg_waiters_fifo,
-     msg_cancel_close].
+     msg_cancel_close, msg_counters].
 
 seed_cases() ->
     [seed_rights_are_daemon_fds, seed_rights_only_handed_out_fds, seed_limits].
@@ -756,6 +757,23 @@ msg_cancel_close(M, X) ->
     rec(recv_waiters, [await(W) || W <- Ws]),
     rec(recv_abort, socket_msg(?LONG)),
     rec(closed_cancel, M:cancel(R, SI2)).
+
+?DIFF(msg_counters,
+      "Ensure that sendmsg and recvmsg count in info/1's counters as OTP counts them (tries, bytes, packets, fails).").
+msg_counters(M, X) ->
+    {A, AA} = dgram(M, inet, X),
+    {B, _} = dgram(M, inet, X),
+    ok = M:sendmsg(B, #{addr => AA, iov => [<<"abc">>, <<"def">>]}),
+    _ = M:recvmsg(A, 0, 0, [], ?LONG),
+    {error, timeout} = M:recvmsg(A, 0, 0, [], 0),
+    {error, _} = M:sendmsg(B, #{addr => AA, iov => [<<"x">>], ctrl => [#{level => ip, type => ttl, value => 999}]}),
+    {_L, C, S} = pair(M, inet, X),
+    ok = M:sendmsg(C, #{iov => [<<"0123456789">>]}),
+    _ = M:recvmsg(S, 4, 0, [], ?LONG),
+    _ = M:recvmsg(S, 0, 0, [], ?LONG),
+    [rec({counters, Name}, maps:get(counters, M:info(Sock)))
+     || {Name, Sock} <- [{dgram_receiver, A}, {dgram_sender, B}, {stream_sender, C},
+                         {stream_receiver, S}]].
 
 %% ===================================================================
 %% What only sockport has
