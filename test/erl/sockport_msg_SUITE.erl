@@ -785,7 +785,7 @@ msg_counters(M, X) ->
 %% they came on, until that socket closes.
 -spec seed_rights_are_daemon_fds(list()) -> ok.
 seed_rights_are_daemon_fds(_Config) ->
-    doc("Ensure that descriptors received with a rights message are open descriptors of the daemon, listed in the message's value, can be sent on, and are closed with the socket they came on."),
+    doc("Ensure that descriptors received with a rights message are open descriptors of the daemon, listed in the message's value, can be sent on, are closed with the socket they came on, and one adopted without a duplicate belongs to its new socket."),
     [Daemon] = sockport_test_lib:daemon_ospids(),
     Dir = sockport_test_lib:mktemp(),
     try
@@ -812,14 +812,19 @@ seed_rights_are_daemon_fds(_Config) ->
                                    ctrl => [#{level => socket, type => rights,
                                               data => Fd}]}),
         {ok, #{ctrl := [#{value := [Fd2]}]}} = sockport:recvmsg(A, 5000),
-        {ok, Same} = file:read_link("/proc/" ++ Daemon ++ "/fd/" ++ integer_to_list(Fd2)),
-        %% Closing the receiving socket closes what it holds.
+        Fd2Link = "/proc/" ++ Daemon ++ "/fd/" ++ integer_to_list(Fd2),
+        {ok, Same} = file:read_link(Fd2Link),
+        %% Adopted without a duplicate, it belongs to its new socket.
+        {ok, Adopted} = sockport:open(Fd2, #{dup => false}),
+        {ok, Fd2} = sockport:getopt(Adopted, {otp, fd}),
+        %% Closing the receiving socket closes what it still holds.
         ok = sockport:close(A),
         true = sockport_test_lib:until(
                  fun() -> file:read_link(FdLink) =/= {ok, Same} end, 5000),
-        true = file:read_link("/proc/" ++ Daemon ++ "/fd/" ++ integer_to_list(Fd2))
-            =/= {ok, Same},
+        {ok, Same} = file:read_link(Fd2Link),
         {ok, Same} = file:read_link(TLink),
+        ok = sockport:close(Adopted),
+        true = file:read_link(Fd2Link) =/= {ok, Same},
         [ok = sockport:close(S) || S <- [B, T]],
         ok
     after
