@@ -5,7 +5,7 @@
 -import(sockport_test_lib, [dom/1, addr/2, open/3, listener/3, pair/3, dgram/3, dead_addr/3]).
 -import(sockport_test_lib, [close_ok/2, accept_for/4, recv_all/4, send_until_error/3, shape/2]).
 -import(sockport_test_lib, [socket_msg/1, owner_loop/1, owner_call/2, closed_within/2, from/3]).
--import(sockport_test_lib, [blocked/1, fill_dgram/3, bounded/2]).
+-import(sockport_test_lib, [blocked/1, fill_dgram/3, bounded/2, runs/1]).
 -import(sockport_test_lib, [full_listener/3, full_pair/4, big/0, full_dgram/3, full_dgram_connected/3]).
 
 -define(STREAM_KINDS, [inet, inet6, path, abstract]).

@@ -485,16 +485,6 @@ waiters_fifo_send(M, X) ->
          rec({order, K}, runs(Tail))
      end || K <- [inet, path]].
 
-%% Run-length encoding of a binary: [{Byte, Count}].
-runs(<<>>) -> [];
-runs(<<B, _/binary>> = Bin) ->
-    N = run_length(Bin, B, 0),
-    <<_:N/binary, Rest/binary>> = Bin,
-    [{B, N} | runs(Rest)].
-
-run_length(<<B, Rest/binary>>, B, N) -> run_length(Rest, B, N + 1);
-run_length(_, _, N) -> N.
-
 ?DIFF(close_wakes_send,
       "Ensure that close wakes every process blocked in send (infinity and ms) as OTP does.").
 close_wakes_send(M, X) ->

@@ -481,16 +481,6 @@ sendfile_waiters_fifo(M, X) ->
          rec({order, K}, runs(Tail))
      end || K <- [inet, path]].
 
-%% Run-length encoding of a binary: [{Byte, Count}].
-runs(<<>>) -> [];
-runs(<<B, _/binary>> = Bin) ->
-    N = run_length(Bin, B, 0),
-    <<_:N/binary, Rest/binary>> = Bin,
-    [{B, N} | runs(Rest)].
-
-run_length(<<B, Rest/binary>>, B, N) -> run_length(Rest, B, N + 1);
-run_length(_, _, N) -> N.
-
 ?DIFF(sendfile_queued_nowait,
       "Ensure that a nowait sendfile behind another writer selects with {sendfile, File}, gets its select message in turn, and starts when called again with that select info.").
 sendfile_queued_nowait(M, X) ->

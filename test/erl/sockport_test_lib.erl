@@ -20,7 +20,7 @@
 -export([dom/1, addr/2, open/3, listener/3, pair/3, dgram/3, dead_addr/3]).
 -export([close_ok/2, accept_for/4, recv_all/4, send_until_error/3, shape/2]).
 -export([socket_msg/1, owner_loop/1, owner_call/2, closed_within/2, from/3]).
--export([blocked/1, fill_dgram/3, bounded/2]).
+-export([blocked/1, fill_dgram/3, bounded/2, runs/1]).
 -export([full_listener/3, full_pair/4, big/0, full_dgram/3, full_dgram_connected/3]).
 
 -define(LONG, 10000).
@@ -480,3 +480,14 @@ init_per_group(sockport, Config) ->
         {skip, _} = Skip -> Skip;
         {error, Reason} -> error({cannot_start_sockport, Reason})
     end.
+
+%% Run-length encoding of a binary: [{Byte, Count}] (the order in which
+%% whole messages of one repeated byte each arrived).
+runs(<<>>) -> [];
+runs(<<B, _/binary>> = Bin) ->
+    N = run_length(Bin, B, 0),
+    <<_:N/binary, Rest/binary>> = Bin,
+    [{B, N} | runs(Rest)].
+
+run_length(<<B, Rest/binary>>, B, N) -> run_length(Rest, B, N + 1);
+run_length(_, _, N) -> N.
