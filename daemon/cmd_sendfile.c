@@ -194,13 +194,12 @@ static int open_file(struct sp_sfile *sf)
 
 /* ---- the operation ------------------------------------------------------- */
 
-/* Socket counters (info/1, OTP's sendfile* keys) belong in this function
- * when the daemon keeps them: a call that starts is a try, each
- * sendfile(2) a call with the bytes it moved, SP_AGAIN a wait, an error
- * reply a failure. */
+/* One attempt: sendfile(2) until the count is sent, the socket is full
+ * or the budget is spent. Counted as counters.h says. */
 enum sp_res sp_sendfile_attempt(struct sp_daemon *d, struct sp_op *op)
 {
     struct sp_sfile *sf = op->sf;
+    struct sp_sock *s = op->sock;
     if (sf->fd < 0) { /* the call starts: its turn has come */
         if (sf->error) {
             reply_vm_error(d, op);
@@ -212,6 +211,7 @@ enum sp_res sp_sendfile_attempt(struct sp_daemon *d, struct sp_op *op)
             return SP_DONE;
         }
     }
+    sp_cnt_sendfile_try(d, s);
     uint64_t n = 0;
     for (;;) {
         size_t chunk = SF_CHUNK;
@@ -220,14 +220,19 @@ enum sp_res sp_sendfile_attempt(struct sp_daemon *d, struct sp_op *op)
         off_t at = sf->offset;
         /* no MSG_NOSIGNAL here: main() ignores SIGPIPE */
         ssize_t r = sendfile(op->sock->fd, sf->fd, &sf->offset, chunk);
+        int err = r < 0 ? errno : 0;
         uint64_t moved = (uint64_t)(sf->offset - at);
         n += moved;
+        if (err == EINTR)
+            continue;
+        sp_cnt_sendfile_call(d, s, moved);
         if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
+            if (err == EAGAIN || err == EWOULDBLOCK) {
+                sp_cnt_sendfile_wait(d, s);
                 break;
-            reply_failed(d, op, sp_errno_name(errno));
+            }
+            sp_cnt_sendfile_fail(d, s);
+            reply_failed(d, op, sp_errno_name(err));
             return SP_DONE;
         }
         if (moved == 0) { /* the end of the file */

@@ -81,6 +81,33 @@ static void cnt_max(struct sp_sock *s, enum sp_cnt c, uint64_t n)
         s->cnt.v[c] = n;
 }
 
+void sp_cnt_sendfile_try(struct sp_daemon *d, struct sp_sock *s)
+{
+    sp_cnt_add(d, s, SP_CNT_SENDFILE_TRIES, 1);
+}
+
+void sp_cnt_sendfile_call(struct sp_daemon *d, struct sp_sock *s,
+                          uint64_t moved)
+{
+    sp_cnt_add(d, s, SP_CNT_SENDFILE, 1);
+    if (moved == 0)
+        return;
+    sp_cnt_add(d, s, SP_CNT_SENDFILE_BYTE, moved);
+    sp_cnt_add(d, s, SP_CNT_SENDFILE_PKG, 1);
+    cnt_max(s, SP_CNT_SENDFILE_PKG_MAX, moved);
+    cnt_max(s, SP_CNT_SENDFILE_MAX, moved);
+}
+
+void sp_cnt_sendfile_wait(struct sp_daemon *d, struct sp_sock *s)
+{
+    sp_cnt_add(d, s, SP_CNT_SENDFILE_WAITS, 1);
+}
+
+void sp_cnt_sendfile_fail(struct sp_daemon *d, struct sp_sock *s)
+{
+    sp_cnt_add(d, s, SP_CNT_SENDFILE_FAILS, 1);
+}
+
 void sp_cnt_read_try(struct sp_daemon *d, struct sp_sock *s)
 {
     sp_cnt_add(d, s, SP_CNT_READ_TRIES, 1);

@@ -100,6 +100,16 @@ void sp_cnt_write_done(struct sp_daemon *d, struct sp_sock *s, uint64_t n);
 void sp_cnt_write_fail(struct sp_daemon *d, struct sp_sock *s);
 
 /* Accepting. */
+/* sendfile, as OTP 25 counts it (by experiment): sendfile_tries per
+ * attempt; sendfile per sendfile(2), also one that would block; for one
+ * that moved bytes sendfile_byte, sendfile_pkg and the largest such move
+ * in sendfile_pkg_max and sendfile_max; sendfile_waits per attempt that
+ * would block; sendfile_fails per error. */
+void sp_cnt_sendfile_try(struct sp_daemon *d, struct sp_sock *s);
+void sp_cnt_sendfile_call(struct sp_daemon *d, struct sp_sock *s,
+                          uint64_t moved);
+void sp_cnt_sendfile_wait(struct sp_daemon *d, struct sp_sock *s);
+void sp_cnt_sendfile_fail(struct sp_daemon *d, struct sp_sock *s);
 void sp_cnt_acc_try(struct sp_daemon *d, struct sp_sock *s);
 /* Would block: OTP selects (even for a zero timeout). */
 void sp_cnt_acc_again(struct sp_daemon *d, struct sp_sock *s);

@@ -14,6 +14,7 @@
 -export([info_stream_traffic/1, info_stream_traffic/2]).
 -export([info_waiters/1, info_waiters/2]).
 -export([info_dgram_traffic/1, info_dgram_traffic/2]).
+-export([info_sendfile/1, info_sendfile/2]).
 -export([info_closed/1, info_closed/2]).
 -export([info_global/1, info_global/2]).
 -export([which_sockets_filters/1, which_sockets_filters/2]).
@@ -47,7 +48,7 @@ groups() ->
 diff_cases() ->
     [info_stream_traffic, info_waiters, info_dgram_traffic, info_closed,
      info_global, which_sockets_filters, use_registry_switch, i_tables,
-     debug_switches, bad_args].
+     debug_switches, bad_args, info_sendfile].
 
 seed_cases() ->
     [seed_readable_writable, seed_io_backend, seed_monitor_nosock,
@@ -540,3 +541,30 @@ log(#{level := debug, msg := Msg}, #{config := #{pid := Pid}}) ->
     ok;
 log(_, _) ->
     ok.
+
+%% sendfile's counters: a blocking sendfile sent in one go, one that
+%% fills the socket and times out, and one on a shut-down socket.
+?DIFF(info_sendfile,
+      "Ensure that sendfile moves info/1's sendfile* counters as OTP's does.").
+info_sendfile(M, X) ->
+    Path = binary_to_list(maps:get(tmp, X)) ++ "/sendfile.dat",
+    ok = file:write_file(Path, binary:copy(<<"s">>, 8 * 1024 * 1024)),
+    {ok, F} = file:open(Path, [raw, read, binary]),
+    {L, LA} = listener(M, inet, X),
+    C = open(M, inet, stream),
+    ok = M:connect(C, LA),
+    {ok, A} = M:accept(L, ?LONG),
+    rec(fresh, sendfile_counters(M, C)),
+    rec(small, M:sendfile(C, F, 0, 1000, infinity)),
+    {ok, _} = M:recv(A, 1000, ?LONG),
+    rec(after_small, sendfile_counters(M, C)),
+    %% nobody reads: the socket fills and the call times out
+    {error, {timeout, _}} = M:sendfile(C, F, 0, 0, 200),
+    rec(after_timeout, maps:with([sendfile_tries, sendfile_waits,
+                                  sendfile_fails], sendfile_counters(M, C))),
+    ok = file:close(F),
+    [M:close(S) || S <- [C, A, L]].
+
+sendfile_counters(M, S) ->
+    #{counters := Cs} = M:info(S),
+    maps:filter(fun(K, _) -> lists:prefix("sendfile", atom_to_list(K)) end, Cs).
