@@ -121,7 +121,16 @@ static void enc_info(struct sp_enc *e, const struct info_view *v)
         sp_enc_raw(e, v->owner);
     else
         sp_enc_atom(e, "undefined");
-    enc_pair_atom(e, "ctype", "normal");
+    if (v->cnt->ctype == SP_CTYPE_FROMFD_N) {
+        sp_enc_tuple(e, 2);
+        sp_enc_atom(e, "ctype");
+        sp_enc_tuple(e, 2);
+        sp_enc_atom(e, "fromfd");
+        sp_enc_long(e, v->cnt->fromfd);
+    } else {
+        enc_pair_atom(e, "ctype", v->cnt->ctype == SP_CTYPE_FROMFD ? "fromfd"
+                                                                  : "normal");
+    }
     enc_counters(e, v->cnt);
     enc_pair_u64(e, "num_readers", v->nr);
     enc_pair_u64(e, "num_writers", v->nw);

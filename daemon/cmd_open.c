@@ -287,6 +287,8 @@ int sp_cmd_open_fd(struct sp_daemon *d, struct sp_cmd *c)
     int listening = 0;
     s->listening = sockopt_int(nfd, SO_ACCEPTCONN, &listening) && listening;
     s->debug = o.debug;
+    s->cnt.ctype = want_dup ? SP_CTYPE_FROMFD_N : SP_CTYPE_FROMFD;
+    s->cnt.fromfd = (int)fd;
     sp_reply_ok_id(d, c->pid, c->ref, s->id);
     return 0;
 }

@@ -57,6 +57,10 @@ struct sp_counters {
     unsigned rstate, wstate; /* SP_ST_* kept bits (the rest are derived) */
     bool shut_rd, shut_wr;   /* shut down: not readable, not writable */
     int num_protocol;        /* the protocol info/0 counts it under */
+    /* info/1's ctype: normal; fromfd (adopted without dup); {fromfd, N}
+     * (a duplicate of descriptor N) */
+    enum { SP_CTYPE_NORMAL, SP_CTYPE_FROMFD, SP_CTYPE_FROMFD_N } ctype;
+    int fromfd;
 };
 
 /* Daemon-wide counters (info/0), named as OTP's. */

@@ -15,6 +15,7 @@
 -export([info_waiters/1, info_waiters/2]).
 -export([info_dgram_traffic/1, info_dgram_traffic/2]).
 -export([info_sendfile/1, info_sendfile/2]).
+-export([info_ctype/1, info_ctype/2]).
 -export([info_closed/1, info_closed/2]).
 -export([info_global/1, info_global/2]).
 -export([which_sockets_filters/1, which_sockets_filters/2]).
@@ -48,7 +49,7 @@ groups() ->
 diff_cases() ->
     [info_stream_traffic, info_waiters, info_dgram_traffic, info_closed,
      info_global, which_sockets_filters, use_registry_switch, i_tables,
-     debug_switches, bad_args, info_sendfile].
+     debug_switches, bad_args, info_sendfile, info_ctype].
 
 seed_cases() ->
     [seed_readable_writable, seed_io_backend, seed_monitor_nosock,
@@ -568,3 +569,16 @@ info_sendfile(M, X) ->
 sendfile_counters(M, S) ->
     #{counters := Cs} = M:info(S),
     maps:filter(fun(K, _) -> lists:prefix("sendfile", atom_to_list(K)) end, Cs).
+
+?DIFF(info_ctype,
+      "Ensure that info/1's ctype says how a socket was made: normal, or adopted from a descriptor with or without a duplicate.").
+info_ctype(M, _X) ->
+    {ok, S} = M:open(inet, stream, tcp),
+    {ok, Fd} = M:getopt(S, {otp, fd}),
+    {ok, Dup} = M:open(Fd, #{}),
+    {ok, Own} = M:open(Fd, #{dup => false}),
+    rec(ctypes, [case maps:get(ctype, M:info(T)) of
+                     {fromfd, Fd} -> {fromfd, fd};
+                     Other -> Other
+                 end || T <- [S, Dup, Own]]),
+    [M:close(T) || T <- [Dup, S]].
