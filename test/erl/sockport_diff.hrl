@@ -14,3 +14,26 @@
 
 %% A differential case: run scenario Name/2 with both modules, compare.
 -define(DIFF(Name, Doc), Name(Config) -> doc(Doc), compare(Config, fun Name/2)).
+
+%% The groups of a differential suite: `socket' runs diff_cases() against
+%% socket itself (proving each deterministic), `sockport' runs them against
+%% sockport and adds the suite's seed_cases() (documented behaviour only
+%% sockport is held to).
+-export([all/0, groups/0, init_per_group/2, end_per_group/2]).
+
+-spec all() -> list().
+all() ->
+    [{group, socket}, {group, sockport}].
+
+-spec groups() -> list().
+groups() ->
+    [{socket, [], diff_cases()},
+     {sockport, [], diff_cases() ++ seed_cases()}].
+
+-spec init_per_group(atom(), list()) -> list() | {skip, string()}.
+init_per_group(Group, Config) ->
+    sockport_test_lib:init_per_group(Group, Config).
+
+-spec end_per_group(atom(), list()) -> ok.
+end_per_group(_, _) ->
+    ok.

@@ -18,8 +18,7 @@
 %% sockport only.
 -module(sockport_diff_SUITE).
 
--export([all/0, groups/0, suite/0]).
--export([init_per_group/2, end_per_group/2]).
+-export([suite/0]).
 %% Cases (Name/1) and their scenarios (Name/2).
 -export([open_domains_types/1, open_domains_types/2]).
 -export([open_protocols/1, open_protocols/2]).
@@ -49,15 +48,6 @@
 suite() ->
     [{timetrap, {seconds, 120}}].
 
--spec all() -> list().
-all() ->
-    [{group, socket}, {group, sockport}].
-
--spec groups() -> list().
-groups() ->
-    [{socket, [], diff_cases()},
-     {sockport, [], diff_cases() ++ seed_cases()}].
-
 diff_cases() ->
     [open_domains_types, open_protocols, open_opts, open_bad_args,
      bind_maps, bind_atoms, bind_eaddrinuse, bind_bad_addresses,
@@ -70,14 +60,6 @@ diff_cases() ->
 
 seed_cases() ->
     [seed_accept_replaced_nowait_aborts, seed_timed_out_head_serves_next].
-
--spec init_per_group(atom(), list()) -> list() | {skip, string()}.
-init_per_group(Group, Config) ->
-    sockport_test_lib:init_per_group(Group, Config).
-
--spec end_per_group(atom(), list()) -> ok.
-end_per_group(_, _) ->
-    ok.
 
 %% ===================================================================
 %% open

@@ -2,8 +2,7 @@
 %% recvfrom, connected datagram sockets, their waits and errors.
 -module(sockport_diff_dgram_SUITE).
 
--export([all/0, groups/0, suite/0]).
--export([init_per_group/2, end_per_group/2]).
+-export([suite/0]).
 %% Cases (Name/1) and their scenarios (Name/2).
 -export([sendto_recvfrom/1, sendto_recvfrom/2]).
 -export([dgram_connected/1, dgram_connected/2]).
@@ -19,26 +18,12 @@
 suite() ->
     [{timetrap, {seconds, 120}}].
 
--spec all() -> list().
-all() ->
-    [{group, socket}, {group, sockport}].
-
--spec groups() -> list().
-groups() ->
-    [{socket, [], diff_cases()},
-     {sockport, [], diff_cases()}].
+seed_cases() ->
+    [].
 
 diff_cases() ->
     [sendto_recvfrom, dgram_connected, sendto_errors,
      recvfrom_blocking, waiters_fifo_recvfrom, sendto_full_queue, close_wakes_sendto].
-
--spec init_per_group(atom(), list()) -> list() | {skip, string()}.
-init_per_group(Group, Config) ->
-    sockport_test_lib:init_per_group(Group, Config).
-
--spec end_per_group(atom(), list()) -> ok.
-end_per_group(_, _) ->
-    ok.
 
 %% ===================================================================
 %% datagrams

@@ -3,8 +3,7 @@
 %% messages, cancel/2, replaced selects and several waiters on one socket.
 -module(sockport_diff_select_SUITE).
 
--export([all/0, groups/0, suite/0]).
--export([init_per_group/2, end_per_group/2]).
+-export([suite/0]).
 %% Cases (Name/1) and their scenarios (Name/2).
 -export([accept_nowait/1, accept_nowait/2]).
 -export([connect_nowait/1, connect_nowait/2]).
@@ -33,14 +32,8 @@
 suite() ->
     [{timetrap, {seconds, 120}}].
 
--spec all() -> list().
-all() ->
-    [{group, socket}, {group, sockport}].
-
--spec groups() -> list().
-groups() ->
-    [{socket, [], diff_cases()},
-     {sockport, [], diff_cases()}].
+seed_cases() ->
+    [].
 
 diff_cases() ->
     [accept_nowait, connect_nowait, recv_nowait, recv_nowait_handle, recv_replace_nowait, recvfrom_nowait,
@@ -49,14 +42,6 @@ diff_cases() ->
      waiters_fifo_nowait,
      send_nowait_handle, sendto_nowait_handle, connect_nowait_pending, recv4_nowait_handle,
      close_aborts_more, cancel_more, waiters_fifo_accept_nowait, waiters_mixed_modes, recvfrom_replace_nowait].
-
--spec init_per_group(atom(), list()) -> list() | {skip, string()}.
-init_per_group(Group, Config) ->
-    sockport_test_lib:init_per_group(Group, Config).
-
--spec end_per_group(atom(), list()) -> ok.
-end_per_group(_, _) ->
-    ok.
 
 %% ===================================================================
 %% nowait

@@ -3,8 +3,7 @@
 %% and several processes blocked on one socket.
 -module(sockport_diff_stream_SUITE).
 
--export([all/0, groups/0, suite/0]).
--export([init_per_group/2, end_per_group/2]).
+-export([suite/0]).
 %% Cases (Name/1) and their scenarios (Name/2).
 -export([accept_blocking/1, accept_blocking/2]).
 -export([accept_timeout/1, accept_timeout/2]).
@@ -38,14 +37,8 @@
 suite() ->
     [{timetrap, {seconds, 120}}].
 
--spec all() -> list().
-all() ->
-    [{group, socket}, {group, sockport}].
-
--spec groups() -> list().
-groups() ->
-    [{socket, [], diff_cases()},
-     {sockport, [], diff_cases() ++ [seed_recv_peek_one_read]}].
+seed_cases() ->
+    [seed_recv_peek_one_read].
 
 diff_cases() ->
     [accept_blocking, accept_timeout, accept_errors,
@@ -54,14 +47,6 @@ diff_cases() ->
      close_wakes_recv, close_wakes_accept, close_by_other_process, shutdown_directions,
      waiters_fifo_recv, waiters_fifo_accept,
      connect_timeout, send_blocking, waiters_fifo_send, close_wakes_send, recv_blocking_modes].
-
--spec init_per_group(atom(), list()) -> list() | {skip, string()}.
-init_per_group(Group, Config) ->
-    sockport_test_lib:init_per_group(Group, Config).
-
--spec end_per_group(atom(), list()) -> ok.
-end_per_group(_, _) ->
-    ok.
 
 %% ===================================================================
 %% accept

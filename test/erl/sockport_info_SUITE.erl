@@ -9,8 +9,7 @@
 %% counter_wrap event.
 -module(sockport_info_SUITE).
 
--export([all/0, groups/0, suite/0]).
--export([init_per_group/2, end_per_group/2]).
+-export([suite/0]).
 -export([info_stream_traffic/1, info_stream_traffic/2]).
 -export([info_waiters/1, info_waiters/2]).
 -export([info_dgram_traffic/1, info_dgram_traffic/2]).
@@ -37,15 +36,6 @@
 suite() ->
     [{timetrap, {seconds, 120}}].
 
--spec all() -> list().
-all() ->
-    [{group, socket}, {group, sockport}].
-
--spec groups() -> list().
-groups() ->
-    [{socket, [], diff_cases()},
-     {sockport, [], diff_cases() ++ seed_cases()}].
-
 diff_cases() ->
     [info_stream_traffic, info_waiters, info_dgram_traffic, info_closed,
      info_global, which_sockets_filters, use_registry_switch, i_tables,
@@ -54,14 +44,6 @@ diff_cases() ->
 seed_cases() ->
     [seed_readable_writable, seed_io_backend, seed_monitor_nosock,
      seed_info_unknown, seed_debug_log].
-
--spec init_per_group(atom(), list()) -> list() | {skip, string()}.
-init_per_group(Group, Config) ->
-    sockport_test_lib:init_per_group(Group, Config).
-
--spec end_per_group(atom(), list()) -> ok.
-end_per_group(_, _) ->
-    ok.
 
 %% info/1 without the keys only the seed has (checked by seed cases).
 info(M, S) ->

@@ -7,9 +7,8 @@
 %% of another family) get seed_* cases against the documented behaviour.
 -module(sockport_ioctl_SUITE).
 
--export([all/0, groups/0, suite/0]).
+-export([suite/0]).
 -export([init_per_suite/1, end_per_suite/1]).
--export([init_per_group/2, end_per_group/2]).
 %% Cases (Name/1) and their scenarios (Name/2).
 -export([get_lo/1, get_lo/2]).
 -export([gifconf/1, gifconf/2]).
@@ -43,15 +42,6 @@
 suite() ->
     [{timetrap, {seconds, 120}}].
 
--spec all() -> list().
-all() ->
-    [{group, socket}, {group, sockport}].
-
--spec groups() -> list().
-groups() ->
-    [{socket, [], diff_cases()},
-     {sockport, [], diff_cases() ++ seed_cases()}].
-
 diff_cases() ->
     [get_lo, gifconf, get_errors, bad_requests, closed_socket, supports_ioctl,
      set_flags, set_mtu_txqlen, set_addrs, set_errors].
@@ -74,14 +64,6 @@ end_per_suite(Config) ->
         undefined -> ok;
         Pair -> sockport_netns:teardown(Pair)
     end.
-
--spec init_per_group(atom(), list()) -> list() | {skip, string()}.
-init_per_group(Group, Config) ->
-    sockport_test_lib:init_per_group(Group, Config).
-
--spec end_per_group(atom(), list()) -> ok.
-end_per_group(_, _) ->
-    ok.
 
 %% A differential case that needs the suite's namespaces.
 -define(NS_DIFF(Name, Doc),

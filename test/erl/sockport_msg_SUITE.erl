@@ -9,8 +9,7 @@
 %% descriptors received with SCM_RIGHTS are the daemon's.
 -module(sockport_msg_SUITE).
 
--export([all/0, groups/0, suite/0]).
--export([init_per_group/2, end_per_group/2]).
+-export([suite/0]).
 %% Cases (Name/1) and their scenarios (Name/2).
 -export([udp_cmsgs/1, udp_cmsgs/2]).
 -export([udp_cmsg_send_values/1, udp_cmsg_send_values/2]).
@@ -39,15 +38,6 @@
 suite() ->
     [{timetrap, {seconds, 180}}].
 
--spec all() -> list().
-all() ->
-    [{group, socket}, {group, sockport}].
-
--spec groups() -> list().
-groups() ->
-    [{socket, [], diff_cases()},
-     {sockport, [], diff_cases() ++ seed_cases()}].
-
 diff_cases() ->
     [udp_cmsgs, udp_cmsg_send_values, sendmsg_bad_args, recvmsg_bad_args,
      dgram_trunc_ctrunc, stream_msgs, local_msgs, errqueue_recverr,
@@ -57,14 +47,6 @@ diff_cases() ->
 
 seed_cases() ->
     [seed_rights_are_daemon_fds, seed_rights_only_handed_out_fds, seed_limits].
-
--spec init_per_group(atom(), list()) -> list() | {skip, string()}.
-init_per_group(Group, Config) ->
-    sockport_test_lib:init_per_group(Group, Config).
-
--spec end_per_group(atom(), list()) -> ok.
-end_per_group(_, _) ->
-    ok.
 
 %% ===================================================================
 %% Helpers

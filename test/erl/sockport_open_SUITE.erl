@@ -8,9 +8,8 @@
 %% descriptors that are no sockets are refused.
 -module(sockport_open_SUITE).
 
--export([all/0, groups/0, suite/0]).
+-export([suite/0]).
 -export([init_per_suite/1, end_per_suite/1]).
--export([init_per_group/2, end_per_group/2]).
 %% Cases (Name/1) and their scenarios (Name/2).
 -export([adopt_listener/1, adopt_listener/2]).
 -export([adopt_connected/1, adopt_connected/2]).
@@ -36,15 +35,6 @@
 -spec suite() -> list().
 suite() ->
     [{timetrap, {seconds, 120}}].
-
--spec all() -> list().
-all() ->
-    [{group, socket}, {group, sockport}].
-
--spec groups() -> list().
-groups() ->
-    [{socket, [], diff_cases()},
-     {sockport, [], diff_cases() ++ seed_cases()}].
 
 diff_cases() ->
     [adopt_listener, adopt_connected, adopt_dgram, adopt_errors,
@@ -79,14 +69,6 @@ end_per_suite(Config) ->
         undefined -> ok;
         Pair -> sockport_netns:teardown(Pair)
     end.
-
--spec init_per_group(atom(), list()) -> list() | {skip, string()}.
-init_per_group(Group, Config) ->
-    sockport_test_lib:init_per_group(Group, Config).
-
--spec end_per_group(atom(), list()) -> ok.
-end_per_group(_, _) ->
-    ok.
 
 -define(NS_DIFF(Name, Doc),
         Name(Config) ->

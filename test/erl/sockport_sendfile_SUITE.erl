@@ -5,8 +5,7 @@
 %% reach, and the seed's behaviour after a timeout or cancel.
 -module(sockport_sendfile_SUITE).
 
--export([all/0, groups/0, suite/0]).
--export([init_per_group/2, end_per_group/2]).
+-export([suite/0]).
 %% Cases (Name/1) and their scenarios (Name/2).
 -export([sendfile_ranges/1, sendfile_ranges/2]).
 -export([sendfile_bad_args/1, sendfile_bad_args/2]).
@@ -40,15 +39,6 @@
 suite() ->
     [{timetrap, {seconds, 180}}].
 
--spec all() -> list().
-all() ->
-    [{group, socket}, {group, sockport}].
-
--spec groups() -> list().
-groups() ->
-    [{socket, [], diff_cases()},
-     {sockport, [], diff_cases() ++ sockport_cases()}].
-
 diff_cases() ->
     [sendfile_ranges, sendfile_bad_args, sendfile_files, sendfile_socket_kinds,
      sendfile_nowait_full, sendfile_blocking_full, sendfile_cont_blocking,
@@ -56,17 +46,9 @@ diff_cases() ->
      sendfile_waiters_fifo, sendfile_queued_nowait, sendfile_cancel,
      sendfile_cancel_cont, sendfile_connecting, readme_sendfile].
 
-sockport_cases() ->
+seed_cases() ->
     [seed_sendfile_after_timeout, seed_sendfile_after_cancel,
      sendfile_unreachable_fd, sendfile_other_user].
-
--spec init_per_group(atom(), list()) -> list() | {skip, string()}.
-init_per_group(Group, Config) ->
-    sockport_test_lib:init_per_group(Group, Config).
-
--spec end_per_group(atom(), list()) -> ok.
-end_per_group(_, _) ->
-    ok.
 
 %% ===================================================================
 %% Helpers
