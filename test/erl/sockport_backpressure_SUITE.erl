@@ -35,6 +35,7 @@ stopped_vm_bounds_daemon(_Config) ->
              || _ <- lists:seq(1, ?CONNS)],
     {VmPid, DaemonPid} = receive_pids(Child),
     Rss0 = rss(DaemonPid),
+    Sanitized = sanitized(DaemonPid),
     Self = self(),
     Block = sockport_backpressure_child:block(),
     Senders = [spawn_link(fun() -> Self ! {sent, I, push(A, Block)} end)
@@ -60,7 +61,7 @@ stopped_vm_bounds_daemon(_Config) ->
     (Peak - Stalled) < 4096 orelse error({grew_while_stopped_kib, Stalled, Peak}),
     %% and what it took in before is bounded; an ASan daemon keeps what it
     %% freed in its quarantine (LeakSanitizer checks it at exit instead)
-    case sanitized(DaemonPid) of
+    case Sanitized of
         true -> ok;
         false -> (Peak - Rss0) < ?BOUND_KIB orelse
                      error({daemon_grew_kib, Rss0, Peak})
