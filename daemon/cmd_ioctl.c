@@ -58,23 +58,6 @@ static void reply_invalid(struct sp_daemon *d, struct sp_cmd *c,
     sp_emit(d, &e, NULL, 0);
 }
 
-/* {error, {invalid, {ioctl_request, Req}}}: no row for it here. */
-static void reply_no_request(struct sp_daemon *d, struct sp_cmd *c,
-                             const char *req)
-{
-    char buf[SP_HDR_BUF];
-    struct sp_enc e;
-    sp_enc_init(&e, buf, sizeof buf);
-    sp_route_reply(&e, c->pid, c->ref);
-    sp_enc_tuple(&e, 2);
-    sp_enc_atom(&e, "error");
-    sp_enc_tuple(&e, 2);
-    sp_enc_atom(&e, "invalid");
-    sp_enc_tuple(&e, 2);
-    sp_enc_atom(&e, "ioctl_request");
-    sp_enc_atom(&e, req);
-    sp_emit(d, &e, NULL, 0);
-}
 
 /* The envelope of {ok, Value}: the caller encodes Value and emits. */
 static void begin_ok(struct sp_enc *e, struct sp_cmd *c)
@@ -420,7 +403,8 @@ int sp_cmd_ioctl(struct sp_daemon *d, struct sp_cmd *c)
         if (sp_dec_skip(&c->dec) != 0 || sp_dec_skip(&c->dec) != 0 ||
             sp_dec_end(&c->dec) != 0)
             return -1;
-        reply_no_request(d, c, req);
+        /* no row for it here */
+        sp_reply_invalid(d, c->pid, c->ref, "ioctl_request", req);
         return 0;
     }
     struct ioctl_args a;

@@ -155,16 +155,7 @@ enum sp_res sp_sendmsg_attempt(struct sp_daemon *d, struct sp_op *op)
 static void reply_invalid(struct sp_daemon *d, const struct sp_cmd *c,
                           const char *what)
 {
-    char buf[SP_HDR_BUF];
-    struct sp_enc e;
-    sp_enc_init(&e, buf, sizeof buf);
-    sp_route_reply(&e, c->pid, c->ref);
-    sp_enc_tuple(&e, 2);
-    sp_enc_atom(&e, "error");
-    sp_enc_tuple(&e, 2);
-    sp_enc_atom(&e, "invalid");
-    sp_enc_atom(&e, what);
-    sp_emit(d, &e, NULL, 0);
+    sp_reply_tag_invalid(d, c->pid, c->ref, "error", what);
 }
 
 /* {error, Reason}: what the VM knows the kernel will answer. */

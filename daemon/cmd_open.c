@@ -176,16 +176,7 @@ static bool sockopt_int(int fd, int opt, int *v)
 static void reply_invalid_opt(struct sp_daemon *d, struct sp_cmd *c,
                               const char *what)
 {
-    char buf[SP_HDR_BUF];
-    struct sp_enc e;
-    sp_enc_init(&e, buf, sizeof buf);
-    sp_route_reply(&e, c->pid, c->ref);
-    sp_enc_tuple(&e, 2);
-    sp_enc_atom(&e, "error");
-    sp_enc_tuple(&e, 2);
-    sp_enc_atom(&e, "invalid");
-    sp_enc_atom(&e, what);
-    sp_emit(d, &e, NULL, 0);
+    sp_reply_tag_invalid(d, c->pid, c->ref, "error", what);
 }
 
 struct fd_owner {

@@ -31,16 +31,7 @@ static void begin_ok(struct sp_enc *e, char *buf, size_t cap,
 static int reply_invalid(struct sp_daemon *d, const struct sp_cmd *c,
                          const char *what)
 {
-    char buf[SP_HDR_BUF];
-    struct sp_enc e;
-    sp_enc_init(&e, buf, sizeof buf);
-    sp_route_reply(&e, c->pid, c->ref);
-    sp_enc_tuple(&e, 2);
-    sp_enc_atom(&e, "error");
-    sp_enc_tuple(&e, 2);
-    sp_enc_atom(&e, "invalid");
-    sp_enc_atom(&e, what);
-    sp_emit(d, &e, NULL, 0);
+    sp_reply_tag_invalid(d, c->pid, c->ref, "error", what);
     return 0;
 }
 

@@ -287,6 +287,10 @@ void sp_reply_invalid(struct sp_daemon *d, struct sp_raw pid,
                       struct sp_raw ref, const char *what, const char *atom);
 /* {error, {invalid, state}}, or {raise, {invalid, state}} where OTP's NIF
  * raises it. */
+/* {Tag, {invalid, What}}: Tag error (returned) or raise (raised). */
+void sp_reply_tag_invalid(struct sp_daemon *d, struct sp_raw pid,
+                          struct sp_raw ref, const char *tag,
+                          const char *what);
 void sp_reply_invalid_state(struct sp_daemon *d, struct sp_raw pid,
                             struct sp_raw ref, bool raise);
 void sp_event_select(struct sp_daemon *d, const struct sp_op *op);

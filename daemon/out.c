@@ -164,19 +164,26 @@ static void event(struct sp_daemon *d, const char *tag, const struct sp_op *op,
     sp_emit(d, &e, NULL, 0);
 }
 
-void sp_reply_invalid_state(struct sp_daemon *d, struct sp_raw pid,
-                            struct sp_raw ref, bool raise)
+void sp_reply_tag_invalid(struct sp_daemon *d, struct sp_raw pid,
+                          struct sp_raw ref, const char *tag,
+                          const char *what)
 {
     char buf[SP_HDR_BUF];
     struct sp_enc e;
     sp_enc_init(&e, buf, sizeof buf);
     sp_route_reply(&e, pid, ref);
     sp_enc_tuple(&e, 2);
-    sp_enc_atom(&e, raise ? "raise" : "error");
+    sp_enc_atom(&e, tag);
     sp_enc_tuple(&e, 2);
     sp_enc_atom(&e, "invalid");
-    sp_enc_atom(&e, "state");
+    sp_enc_atom(&e, what);
     sp_emit(d, &e, NULL, 0);
+}
+
+void sp_reply_invalid_state(struct sp_daemon *d, struct sp_raw pid,
+                            struct sp_raw ref, bool raise)
+{
+    sp_reply_tag_invalid(d, pid, ref, raise ? "raise" : "error", "state");
 }
 
 void sp_event_select(struct sp_daemon *d, const struct sp_op *op)
