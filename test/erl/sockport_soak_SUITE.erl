@@ -59,7 +59,10 @@ malformed_frames(_Config) ->
     {ok, stream} = sockport:getopt(S, {socket, type}),
     OsPid = sockport_port:os_pid(0),
     ok = sockport:close(S),
+    %% what the frames made for the victim goes with it
+    MRef = erlang:monitor(process, Victim),
     Victim ! stop,
+    receive {'DOWN', MRef, process, Victim, _} -> ok end,
     ok.
 
 frame(Id, Pid) ->
@@ -98,7 +101,7 @@ pick(L) -> lists:nth(rand:uniform(length(L)), L).
 waves(_Config) ->
     rand:seed(exsss, {2, 7, 1}),
     OsPid = sockport_port:os_pid(0),
-    Fds0 = fds(OsPid),
+    Fds0 = steady(fun() -> fds(OsPid) end),
     Rss0 = rss(OsPid),
     [wave(1000) || _ <- lists:seq(1, 10)],
     OsPid = sockport_port:os_pid(0),
@@ -261,6 +264,20 @@ rss(OsPid) ->
     [Kb] = [binary_to_integer(hd(binary:split(string:trim(V), <<" ">>)))
             || <<"VmRSS:", V/binary>> <- binary:split(B, <<"\n">>, [global])],
     Kb.
+
+%% F's value once two samples 200 ms apart agree (earlier cases' sockets
+%% may still be closing).
+steady(F) ->
+    steady(F, F(), 50).
+
+steady(_F, V, 0) ->
+    V;
+steady(F, V, N) ->
+    timer:sleep(200),
+    case F() of
+        V -> V;
+        V2 -> steady(F, V2, N - 1)
+    end.
 
 %% F's value once it is Want (or what it is after 10 s).
 settle(F, Want) ->
