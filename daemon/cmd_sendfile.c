@@ -7,7 +7,9 @@
  * answered with the results OTP 25's socket.erl builds around its NIF
  * (PROTOCOL.md, SENDFILE): a call that waits holds the open file, so its
  * continuation (`cont`) goes on from where the caller says. Nothing is
- * kept between calls but that file of a call in progress. */
+ * kept between calls but that file of a call in progress. As OTP's NIF,
+ * a sendfile that fails takes the writers waiting behind it along, with
+ * its reason. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -38,6 +40,7 @@ struct sp_sfile {
     uint64_t dev, ino; /* as the VM's file_info has them (32 bits) */
     char *error;       /* {error, Reason} found by the VM: Reason's ETF */
     int error_len;
+    char error_atom[SP_ATOM_MAX]; /* Reason, if an atom; else "" */
     /* the transfer */
     off_t offset;      /* the next byte of the file */
     uint64_t left;     /* bytes still to send, unless to_end */
@@ -195,23 +198,29 @@ static int open_file(struct sp_sfile *sf)
 /* ---- the operation ------------------------------------------------------- */
 
 /* One attempt: sendfile(2) until the count is sent, the socket is full
- * or the budget is spent. Counted as counters.h says. */
+ * or the budget is spent. Counted as counters.h says. A failure takes
+ * the writers waiting behind it along, as OTP's NIF fails them. */
 enum sp_res sp_sendfile_attempt(struct sp_daemon *d, struct sp_op *op)
 {
     struct sp_sfile *sf = op->sf;
     struct sp_sock *s = op->sock;
     if (sf->fd < 0) { /* the call starts: its turn has come */
         if (sf->error) {
+            sp_cnt_sendfile_fail(d, s);
             reply_vm_error(d, op);
+            if (sf->error_atom[0])
+                sp_queue_fail_others(d, op, sf->error_atom);
             return SP_DONE;
         }
         int err = open_file(sf);
         if (err) {
+            sp_cnt_sendfile_fail(d, s);
             reply(d, op, SF_ERROR, sp_errno_name(err), 0);
+            sp_queue_fail_others(d, op, sp_errno_name(err));
             return SP_DONE;
         }
+        sp_cnt_sendfile_try(d, s);
     }
-    sp_cnt_sendfile_try(d, s);
     uint64_t n = 0;
     for (;;) {
         size_t chunk = SF_CHUNK;
@@ -219,33 +228,31 @@ enum sp_res sp_sendfile_attempt(struct sp_daemon *d, struct sp_op *op)
             chunk = (size_t)sf->left;
         off_t at = sf->offset;
         /* no MSG_NOSIGNAL here: main() ignores SIGPIPE */
-        ssize_t r = sendfile(op->sock->fd, sf->fd, &sf->offset, chunk);
+        ssize_t r = sendfile(s->fd, sf->fd, &sf->offset, chunk);
         int err = r < 0 ? errno : 0;
         uint64_t moved = (uint64_t)(sf->offset - at);
         n += moved;
-        if (err == EINTR)
-            continue;
-        sp_cnt_sendfile_call(d, s, moved);
+        sp_cnt_sendfile_call(d, s, moved, n);
         if (r < 0) {
-            if (err == EAGAIN || err == EWOULDBLOCK) {
-                sp_cnt_sendfile_wait(d, s);
+            if (err == EINTR)
+                continue;
+            if (err == EAGAIN || err == EWOULDBLOCK)
                 break;
-            }
             sp_cnt_sendfile_fail(d, s);
             reply_failed(d, op, sp_errno_name(err));
+            sp_queue_fail_others(d, op, sp_errno_name(err));
             return SP_DONE;
         }
-        if (moved == 0) { /* the end of the file */
-            reply(d, op, SF_OK, NULL, sf->sent + n);
-            return SP_DONE;
-        }
-        if (!sf->to_end && (sf->left -= moved) == 0) {
+        if (moved == 0 || (!sf->to_end && (sf->left -= moved) == 0)) {
+            /* the end of the file, or of the range */
+            sp_cnt_sendfile_done(d, s);
             reply(d, op, SF_OK, NULL, sf->sent + n);
             return SP_DONE;
         }
         if (n >= SF_BUDGET)
             break;
     }
+    sp_cnt_sendfile_wait(d, s);
     sf->last = n;
     sf->sent += n;
     sf->rounds++;
@@ -306,6 +313,10 @@ static int dec_file(struct sp_dec *dec, struct sp_sfile *sf)
         }
         memcpy(sf->error, r.p, (size_t)r.len);
         sf->error_len = r.len;
+        struct sp_dec rd;
+        sp_dec_init(&rd, r.p, (size_t)r.len);
+        if (sp_dec_atom(&rd, sf->error_atom) != 0)
+            sf->error_atom[0] = '\0';
         return 0;
     }
     long pid, fd;

@@ -84,18 +84,20 @@ static void cnt_max(struct sp_sock *s, enum sp_cnt c, uint64_t n)
 void sp_cnt_sendfile_try(struct sp_daemon *d, struct sp_sock *s)
 {
     sp_cnt_add(d, s, SP_CNT_SENDFILE_TRIES, 1);
+    s->cnt.sendfile_run = 0;
 }
 
 void sp_cnt_sendfile_call(struct sp_daemon *d, struct sp_sock *s,
-                          uint64_t moved)
+                          uint64_t moved, uint64_t run)
 {
     sp_cnt_add(d, s, SP_CNT_SENDFILE, 1);
     if (moved == 0)
         return;
     sp_cnt_add(d, s, SP_CNT_SENDFILE_BYTE, moved);
     sp_cnt_add(d, s, SP_CNT_SENDFILE_PKG, 1);
-    cnt_max(s, SP_CNT_SENDFILE_PKG_MAX, moved);
-    cnt_max(s, SP_CNT_SENDFILE_MAX, moved);
+    cnt_max(s, SP_CNT_SENDFILE_PKG_MAX, run);
+    s->cnt.sendfile_run += moved;
+    cnt_max(s, SP_CNT_SENDFILE_MAX, s->cnt.sendfile_run);
 }
 
 void sp_cnt_sendfile_wait(struct sp_daemon *d, struct sp_sock *s)
@@ -106,6 +108,12 @@ void sp_cnt_sendfile_wait(struct sp_daemon *d, struct sp_sock *s)
 void sp_cnt_sendfile_fail(struct sp_daemon *d, struct sp_sock *s)
 {
     sp_cnt_add(d, s, SP_CNT_SENDFILE_FAILS, 1);
+}
+
+void sp_cnt_sendfile_done(struct sp_daemon *d, struct sp_sock *s)
+{
+    (void)d;
+    s->cnt.write_pkg_run = 0;
 }
 
 void sp_cnt_read_try(struct sp_daemon *d, struct sp_sock *s)

@@ -53,6 +53,7 @@ enum {
 struct sp_counters {
     uint64_t v[SP_CNT__MAX];
     uint64_t write_pkg_run; /* bytes of the unfinished send so far */
+    uint64_t sendfile_run;  /* bytes of the sendfile call so far */
     bool sendfile_used;
     unsigned rstate, wstate; /* SP_ST_* kept bits (the rest are derived) */
     bool shut_rd, shut_wr;   /* shut down: not readable, not writable */
@@ -103,17 +104,24 @@ void sp_cnt_write_wait(struct sp_daemon *d, struct sp_sock *s, uint64_t n);
 void sp_cnt_write_done(struct sp_daemon *d, struct sp_sock *s, uint64_t n);
 void sp_cnt_write_fail(struct sp_daemon *d, struct sp_sock *s);
 
-/* Accepting. */
-/* sendfile, as OTP 25 counts it (by experiment): sendfile_tries per
- * attempt; sendfile per sendfile(2), also one that would block; for one
- * that moved bytes sendfile_byte, sendfile_pkg and the largest such move
- * in sendfile_pkg_max and sendfile_max; sendfile_waits per attempt that
- * would block; sendfile_fails per error. */
+/* sendfile, as OTP 25's NIF counts it (its source, checked against it):
+ * sendfile_tries per call that starts (its file open; a continuation, or
+ * the daemon's next attempt of a waiting call, is no try); sendfile per
+ * sendfile(2), also one that would block; for one that moved bytes
+ * sendfile_byte and sendfile_pkg; sendfile_pkg_max the most bytes one
+ * attempt moved, sendfile_max the most one call moved; sendfile_waits
+ * per attempt that would block; sendfile_fails per error answered (the
+ * file not opened included, timeouts not). A call that ends ok forgets
+ * the running size of a send (write_pkg_max's), as OTP's does. */
 void sp_cnt_sendfile_try(struct sp_daemon *d, struct sp_sock *s);
+/* One sendfile(2) moved `moved` bytes, the attempt `run` so far. */
 void sp_cnt_sendfile_call(struct sp_daemon *d, struct sp_sock *s,
-                          uint64_t moved);
+                          uint64_t moved, uint64_t run);
 void sp_cnt_sendfile_wait(struct sp_daemon *d, struct sp_sock *s);
 void sp_cnt_sendfile_fail(struct sp_daemon *d, struct sp_sock *s);
+void sp_cnt_sendfile_done(struct sp_daemon *d, struct sp_sock *s);
+
+/* Accepting. */
 void sp_cnt_acc_try(struct sp_daemon *d, struct sp_sock *s);
 /* Would block: OTP selects (even for a zero timeout). */
 void sp_cnt_acc_again(struct sp_daemon *d, struct sp_sock *s);

@@ -170,6 +170,10 @@ void sp_queue_drop_pid(struct sp_daemon *d, struct sp_sock *s,
 /* Answers every op on the socket: parked ones fail with `reason`, armed
  * ones get an abort. */
 void sp_queue_flush(struct sp_daemon *d, struct sp_sock *s, const char *reason);
+/* Answers every other op in op's queue as sp_queue_flush does (OTP's NIF
+ * fails the waiting writers when the current writer's sendfile fails). */
+void sp_queue_fail_others(struct sp_daemon *d, const struct sp_op *op,
+                          const char *reason);
 const struct sp_opclass *sp_opclass_of(enum sp_opkind kind);
 
 /* ---- sockets (socks.c) ------------------------------------------------- */

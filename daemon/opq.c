@@ -418,6 +418,26 @@ void sp_queue_drop_pid(struct sp_daemon *d, struct sp_sock *s,
     }
 }
 
+void sp_queue_fail_others(struct sp_daemon *d, const struct sp_op *op,
+                          const char *reason)
+{
+    struct sp_sock *s = op->sock;
+    enum sp_queue q = classes[op->kind].queue;
+    struct sp_op *w = TAILQ_FIRST(&s->q[q]);
+    while (w) {
+        struct sp_op *next = TAILQ_NEXT(w, link);
+        if (w != op) {
+            dequeue(w);
+            if (w->armed)
+                sp_event_abort(d, w, reason);
+            else if (!w->hold)
+                classes[w->kind].fail(d, w, reason);
+            sp_op_free(d, w);
+        }
+        w = next;
+    }
+}
+
 void sp_queue_flush(struct sp_daemon *d, struct sp_sock *s, const char *reason)
 {
     for (int q = 0; q < SP_Q__MAX; q++) {

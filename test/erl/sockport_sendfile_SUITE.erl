@@ -23,6 +23,8 @@
 -export([sendfile_cancel_cont/1, sendfile_cancel_cont/2]).
 -export([sendfile_connecting/1, sendfile_connecting/2]).
 -export([readme_sendfile/1, readme_sendfile/2]).
+-export([sendfile_counters/1, sendfile_counters/2]).
+-export([sendfile_error_fails_waiters/1, sendfile_error_fails_waiters/2]).
 -export([seed_sendfile_after_timeout/1]).
 -export([seed_sendfile_after_cancel/1]).
 -export([sendfile_unreachable_fd/1]).
@@ -44,7 +46,8 @@ diff_cases() ->
      sendfile_nowait_full, sendfile_blocking_full, sendfile_cont_blocking,
      sendfile_timeouts, sendfile_peer_close, sendfile_close_socket,
      sendfile_waiters_fifo, sendfile_queued_nowait, sendfile_cancel,
-     sendfile_cancel_cont, sendfile_connecting, readme_sendfile].
+     sendfile_cancel_cont, sendfile_connecting, readme_sendfile,
+     sendfile_counters, sendfile_error_fails_waiters].
 
 seed_cases() ->
     [seed_sendfile_after_timeout, seed_sendfile_after_cancel,
@@ -463,6 +466,27 @@ sendfile_waiters_fifo(M, X) ->
          rec({order, K}, runs(Tail))
      end || K <- [inet, path]].
 
+?DIFF(sendfile_error_fails_waiters,
+      "Ensure that when a waiting sendfile fails (the peer closed), the writers waiting behind it fail with its reason, as socket's do.").
+sendfile_error_fails_waiters(M, X) ->
+    Path = mkfile(X, <<"f">>, content(?MiB)),
+    [begin
+         {_L, C, A, _} = full(M, K, X),
+         W1 = async(fun() -> sfshape(M:sendfile(C, raw(Path))) end),
+         rec({blocked1, K}, wait_blocked(element(1, W1))),
+         W2 = async(fun() -> M:send(C, <<"x">>) end),
+         rec({blocked2, K}, wait_blocked(element(1, W2))),
+         W3 = async(fun() -> M:sendfile(C, raw(Path), 0, 10, ?LONG) end),
+         rec({blocked3, K}, wait_blocked(element(1, W3))),
+         rec({queued_nowait, K}, M:send(C, <<"y">>, nowait)),
+         ok = M:close(A),
+         rec({sendfile, K}, await(W1)),
+         rec({send, K}, await(W2)),
+         rec({queued_sendfile, K}, await(W3)),
+         rec({abort_msg, K}, msg(?LONG)),
+         rec({no_more_msgs, K}, msgs(100))
+     end || K <- [inet, path]].
+
 ?DIFF(sendfile_queued_nowait,
       "Ensure that a nowait sendfile behind another writer selects with {sendfile, File}, gets its select message in turn, and starts when called again with that select info.").
 sendfile_queued_nowait(M, X) ->
@@ -589,6 +613,38 @@ readme_sendfile(M, X) ->
     rec(size, Size),
     rec(data, await(Reader) =:= <<Data/binary, (binary:part(Data, 4096, 100))/binary,
                                   Data/binary>>).
+
+?DIFF(sendfile_counters,
+      "Ensure that info/1's sendfile and write counters after known sendfiles (one at a time, failing ones, one that waits many times) are socket's.").
+sendfile_counters(M, X) ->
+    Path = mkfile(X, <<"f">>, content(?MiB)),
+    Keys = fun(Prefixes, Cs) ->
+                   maps:filter(fun(Key, _) ->
+                                       lists:any(fun(P) -> lists:prefix(P, atom_to_list(Key)) end,
+                                                 Prefixes)
+                               end, Cs)
+           end,
+    [begin
+         {_L, C, A} = pair(M, K, X),
+         F = raw(Path),
+         rec({results, K},
+             [M:sendfile(C, F, 0, 10), M:sendfile(C, F, ?MiB - 1000, 0),
+              M:sendfile(C, F, -1, 5), M:sendfile(C, F, 2 * ?MiB, 0),
+              M:sendfile(C, F, 50, 100, nowait), M:sendfile(C, F, 7, 3, 0)]),
+         rec({received, K}, byte_size(recv_all(M, A, 1113, <<>>))),
+         ok = file:close(F),
+         rec({closed_file, K}, M:sendfile(C, F, 0, 10)),
+         rec({counters, K}, Keys(["sendfile", "write"], maps:get(counters, M:info(C)))),
+         %% one call that waits many times: one try, its bytes in max
+         {_L2, C2, A2, Sent} = full(M, K, X),
+         W = async(fun() -> M:sendfile(C2, raw(Path), 0, 700000) end),
+         rec({waiting, K}, wait_blocked(element(1, W))),
+         rec({drained, K}, slow_drain(M, A2, Sent, 700000) =:= slice(content(?MiB), 0, 700000)),
+         rec({waited, K}, await(W)),
+         rec({counters_waited, K},
+             maps:with([sendfile_tries, sendfile_byte, sendfile_max, sendfile_fails],
+                       maps:get(counters, M:info(C2))))
+     end || K <- [inet, path]].
 
 %% ===================================================================
 %% sockport only
