@@ -225,6 +225,13 @@ static void try_first(struct sp_daemon *d, struct sp_op *op,
     struct sp_sock *s = op->sock;
     enum sp_queue q = classes[op->kind].queue;
     bool zero = mode->kind == SP_WAIT_MS && mode->ms == 0;
+    if (!sp_queue_writes(q) && d->out_high && !op->armed && !zero) {
+        /* The VM is not reading its replies: a caller that waits anyway
+         * waits in line until it does (sp_out_flush resumes the queue),
+         * so calls already on their way cannot pile up data here. */
+        park(d, op, mode, true);
+        return;
+    }
     if (q == SP_Q_READ && !op->armed && !zero &&
         !(op->flags & (MSG_OOB | MSG_ERRQUEUE)) &&
         event_pending(s->ev_read, EV_READ, NULL)) {

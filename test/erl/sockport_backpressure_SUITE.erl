@@ -6,6 +6,9 @@
 %% once what it holds for the VM passes `out_high', so its resident set
 %% stays bounded while the rest of the gigabyte waits in the senders and
 %% the kernel. Resumed (SIGCONT), the child gets every byte, in order.
+%% The child's out_high is small (256 KiB), so that it is passed often
+%% while the child still runs and recv calls are still on their way to
+%% the daemon: those must wait in line too, not read.
 -module(sockport_backpressure_SUITE).
 
 -export([all/0, suite/0]).
@@ -14,8 +17,9 @@
 -define(CONNS, 8).
 -define(PER_CONN, (128 bsl 20)). % 8 x 128 MiB = 1 GiB
 -define(CHUNK, (1 bsl 20)).
+-define(OUT_HIGH, (256 bsl 10)).
 %% What the daemon may add to its resident set meanwhile: its output
-%% queue stops at out_high (8 MiB) and the recv at the head of each of
+%% queue stops near out_high and the recv at the head of each of
 %% the 8 connections may hold up to its 1 MiB; the rest is slack. Without
 %% back-pressure it would take in all 64 MiB that the readers ask for.
 -define(BOUND_KIB, (48 * 1024)).
@@ -81,13 +85,13 @@ start_child(PortNo) ->
     Erl = os:find_executable("erl"),
     Paths = lists:append([["-pa", D] || D <- [filename:dirname(code:which(sockport)),
                                               filename:dirname(code:which(?MODULE))]]),
-    %% the daemon this VM's suites run against, and its settings
-    DaemonArgs = lists:append(
-                   [["-sockport", atom_to_list(K), io_lib:format("~p", [V])]
-                    || K <- [daemon_path, out_high],
-                       {ok, V} <- [application:get_env(sockport, K)]]),
+    %% the daemon this VM's suites run against
+    DaemonArgs = [["-sockport", "out_high", integer_to_list(?OUT_HIGH)]
+                  | [["-sockport", "daemon_path", io_lib:format("~p", [V])]
+                     || {ok, V} <- [application:get_env(sockport, daemon_path)]]],
     open_port({spawn_executable, Erl},
-              [{args, ["-noshell" | Paths] ++ [lists:flatten(A) || A <- DaemonArgs] ++
+              [{args, ["-noshell" | Paths] ++
+                   [lists:flatten(A) || A <- lists:append(DaemonArgs)] ++
                    ["-run", "sockport_backpressure_child", "main",
                     integer_to_list(PortNo), integer_to_list(?CONNS)]},
                {line, 1024}, exit_status, use_stdio]).
