@@ -64,8 +64,7 @@ enum sp_res sp_send_attempt(struct sp_daemon *d, struct sp_op *op)
                 sp_cnt_write_wait(d, s, op->done - start);
                 return SP_AGAIN;
             }
-            sp_cnt_write_fail(d, s);
-            reply_sent(d, op, "error", sp_errno_name(errno));
+            sp_send_refused(d, op, errno);
             return SP_DONE;
         }
         op->done += (size_t)n;
@@ -73,6 +72,17 @@ enum sp_res sp_send_attempt(struct sp_daemon *d, struct sp_op *op)
     sp_cnt_write_done(d, s, op->done - start);
     reply_sent(d, op, "ok", NULL);
     return op->more ? SP_HOLD : SP_DONE;
+}
+
+/* Anything but invalid input leaves the socket unable to send: as OTP's
+ * NIF, the writers waiting behind op fail with the same reason. */
+void sp_send_refused(struct sp_daemon *d, struct sp_op *op, int err)
+{
+    const char *reason = sp_errno_name(err);
+    sp_cnt_write_fail(d, op->sock);
+    reply_sent(d, op, "error", reason);
+    if (err != EINVAL)
+        sp_queue_fail_others(d, op, reason);
 }
 
 void sp_send_fail(struct sp_daemon *d, struct sp_op *op, const char *reason)

@@ -171,7 +171,7 @@ void sp_queue_drop_pid(struct sp_daemon *d, struct sp_sock *s,
  * ones get an abort. */
 void sp_queue_flush(struct sp_daemon *d, struct sp_sock *s, const char *reason);
 /* Answers every other op in op's queue as sp_queue_flush does (OTP's NIF
- * fails the waiting writers when the current writer's sendfile fails). */
+ * fails the waiting writers when the current writer's send fails). */
 void sp_queue_fail_others(struct sp_daemon *d, const struct sp_op *op,
                           const char *reason);
 const struct sp_opclass *sp_opclass_of(enum sp_opkind kind);
@@ -410,6 +410,9 @@ enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op);
 enum sp_res sp_sendmsg_attempt(struct sp_daemon *d, struct sp_op *op);
 enum sp_res sp_recvmsg_attempt(struct sp_daemon *d, struct sp_op *op);
 void sp_send_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
+/* A send that the kernel refused with err: answered, counted, and the
+ * writers behind it failed too unless err is EINVAL (OTP's NIF). */
+void sp_send_refused(struct sp_daemon *d, struct sp_op *op, int err);
 void sp_recv_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
 void sp_plain_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
 void sp_send_armed(struct sp_daemon *d, struct sp_op *op);
