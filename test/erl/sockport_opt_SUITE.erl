@@ -29,7 +29,7 @@
 
 %% The valid options that opt_native does not get with a size of -1.
 -define(NEGATIVE_SIZE_OPTS, [{socket, 2}, {1, 2}, {socket, reuseaddr}, {ip, ttl},
-                             {0, 2}, {ip, 2}, {socket, 9999}]).
+                             {0, 2}, {ip, 2}, {'IP', 2}, {socket, 9999}]).
 
 -define(DIFF(Name, Doc), Name(Config) -> doc(Doc), compare(Config, fun Name/2)).
 
