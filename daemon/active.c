@@ -357,8 +357,19 @@ static int dec_opt(struct sp_dec *dec, struct inet_set *set, bool *udp)
     return -1;
 }
 
+static void enc_active(struct sp_enc *e, int active, long count)
+{
+    switch (active) {
+    case SP_ACT_TRUE: sp_enc_atom(e, "true"); break;
+    case SP_ACT_ONCE: sp_enc_atom(e, "once"); break;
+    case SP_ACT_N: sp_enc_long(e, count); break;
+    default: sp_enc_atom(e, "false"); break;
+    }
+}
+
+/* {ok, {Active, Packet, PacketSize, Buffer, Mode, Ended, ActiveBefore}} */
 static void reply_state(struct sp_daemon *d, const struct sp_cmd *c,
-                        const struct sp_inet *in)
+                        const struct sp_inet *in, int was, long was_count)
 {
     char buf[SP_HDR_BUF];
     struct sp_enc e;
@@ -366,13 +377,8 @@ static void reply_state(struct sp_daemon *d, const struct sp_cmd *c,
     sp_route_reply(&e, c->pid, c->ref);
     sp_enc_tuple(&e, 2);
     sp_enc_atom(&e, "ok");
-    sp_enc_tuple(&e, 6);
-    switch (in->active) {
-    case SP_ACT_TRUE: sp_enc_atom(&e, "true"); break;
-    case SP_ACT_ONCE: sp_enc_atom(&e, "once"); break;
-    case SP_ACT_N: sp_enc_long(&e, in->count); break;
-    default: sp_enc_atom(&e, "false"); break;
-    }
+    sp_enc_tuple(&e, 7);
+    enc_active(&e, in->active, in->count);
     if (in->packet == SP_PKT_LINE)
         sp_enc_atom(&e, "line");
     else
@@ -381,6 +387,7 @@ static void reply_state(struct sp_daemon *d, const struct sp_cmd *c,
     sp_enc_u64(&e, in->buffer);
     sp_enc_atom(&e, in->list ? "list" : "binary");
     sp_enc_atom(&e, in->recv_err ? "true" : "false");
+    enc_active(&e, was, was_count);
     sp_emit(d, &e, NULL, 0);
 }
 
@@ -406,7 +413,8 @@ int sp_cmd_inet_opts(struct sp_daemon *d, struct sp_cmd *c)
     }
     struct sp_inet *in = s->inet;
     in->udp = udp;
-    long count = 0;
+    int was = in->active;
+    long was_count = in->count, count = 0;
     if (set.has_active && set.active_int) {
         count = (in->active == SP_ACT_N ? in->count : 0) + set.active_n;
         if (count > ACTIVE_MAX) { /* inet refuses, and changes nothing */
@@ -438,7 +446,7 @@ int sp_cmd_inet_opts(struct sp_daemon *d, struct sp_cmd *c)
     } else if (set.has_active) {
         in->active = set.active;
     }
-    reply_state(d, c, in);
+    reply_state(d, c, in, was, was_count);
     sp_inet_service(d, s);
     return 0;
 }

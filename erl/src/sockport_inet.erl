@@ -136,13 +136,15 @@ opt(tcp, {packet_size, N}) when is_integer(N), N >= 0, N =< 16#4000000 ->
     {inet, {packet_size, N}};
 opt(_, {buffer, N}) when is_integer(N), N > 0, N =< 16#4000000 ->
     {inet, {buffer, N}};
+opt(_, {buffer, N}) when is_integer(N), N =< 0 ->
+    {inet, {mode_keep, true}}; % taken and ignored, as inet does
 opt(tcp, {nodelay, B}) when is_boolean(B) -> {sock, {tcp, nodelay}, B};
 opt(_, {reuseaddr, B}) when is_boolean(B) -> {sock, {socket, reuseaddr}, B};
 opt(tcp, {keepalive, B}) when is_boolean(B) -> {sock, {socket, keepalive}, B};
 opt(_, {recbuf, N}) when is_integer(N), N >= 0 ->
     {sock, {socket, rcvbuf}, N, {buffer_hint, N}};
 opt(_, {sndbuf, N}) when is_integer(N), N >= 0 ->
-    {sock, {socket, sndbuf}, N, {buffer_hint, N}};
+    {sock, {socket, sndbuf}, N};
 opt(_, _) -> invalid.
 
 %% The socket options, then the inet layer's (after connect or listen, so
@@ -197,7 +199,9 @@ set_sock(Sock, [{SO, V} | Rest]) ->
           {ok, list()} | {error, term()}.
 getopts({_Kind, Sock}, Keys) when is_list(Keys) ->
     case inet_opts(Sock, []) of
-        {ok, {Active, Packet, PSize, Buffer, Mode, _Ended}} ->
+        {ok, {_, _, _, _, _, true, _}} ->
+            {error, einval};
+        {ok, {Active, Packet, PSize, Buffer, Mode, false, _}} ->
             Inet = #{active => Active, packet => Packet,
                      packet_size => PSize, buffer => Buffer, mode => Mode},
             get_each(Sock, Keys, Inet, []);
@@ -235,8 +239,9 @@ sock_key(sndbuf) -> {socket, sndbuf};
 sock_key(_) -> undefined.
 
 %% INET_OPTS: sets the given options of the daemon's inet layer, answers
-%% its state {Active, Packet, PacketSize, Buffer, Mode, Ended} (Ended:
-%% the connection ended, as exit_on_close has it).
+%% its state {Active, Packet, PacketSize, Buffer, Mode, Ended, ActiveBefore}
+%% (Ended: the connection ended, as exit_on_close has it; ActiveBefore:
+%% active before this change).
 -spec inet_opts(sockport:socket(), list()) -> {ok, tuple()} | {error, term()}.
 inet_opts(?socket(Port, Id), Opts) ->
     sockport_cmd:request(Port, ?SP_OP_INET_OPTS, Id, [Opts]).
@@ -263,7 +268,7 @@ recv(?socket(Port, Id), Length, Timeout) ->
 -spec timeout(term()) -> timeout().
 timeout(infinity) -> infinity;
 timeout(T) when is_integer(T), T >= 0 -> T;
-timeout(_) -> exit(badarg).
+timeout(T) -> erlang:error(function_clause, [T]).
 
 %% ===========================================================================
 %% controlling_process
@@ -282,9 +287,9 @@ controlling_process(Kind, Sock, NewOwner) ->
             ok;
         {ok, Self} ->
             case inet_opts(Sock, [{active, false}]) of
-                {ok, {_, _, _, _, _, true}} ->
+                {ok, {_, _, _, _, _, true, _}} ->
                     {error, closed};
-                {ok, {Active, _, _, _, _, false}} ->
+                {ok, {_, _, _, _, _, false, Active}} ->
                     S = wrap(Kind, Sock),
                     pass_on(S, NewOwner),
                     case sockport:setopt(Sock, {otp, controlling_process},
@@ -350,6 +355,7 @@ name({error, _} = E) -> E.
 from_sockaddr(#{family := local, path := Path}) -> {{local, Path}, 0};
 from_sockaddr(#{family := F, addr := A, port := P})
   when F =:= inet; F =:= inet6 -> {A, P};
+from_sockaddr(#{family := unspec, addr := A}) -> {{unspec, A}, 0};
 from_sockaddr(Other) -> {Other, 0}.
 
 %% The sockport address of inet's address and port (a host name is looked

@@ -173,7 +173,7 @@ send(_, _) ->
 %% A send the VM splits into frames: the header goes in front here.
 send_large(S, Packet, Size) ->
     case sockport_inet:inet_opts(S, []) of
-        {ok, {_, N, _, _, _, _}} when N =:= 1; N =:= 2; N =:= 4 ->
+        {ok, {_, N, _, _, _, _, _}} when N =:= 1; N =:= 2; N =:= 4 ->
             case Size < 1 bsl (8 * N) of
                 true -> result(sockport:send(S, [<<Size:(8 * N)>>, Packet]));
                 false -> {error, emsgsize}
@@ -224,7 +224,7 @@ shutdown(S, How) ->
 controlling_process(?TCP(S), Pid) when is_pid(Pid) ->
     sockport_inet:controlling_process(tcp, S, Pid);
 controlling_process(S, Pid) ->
-    erlang:error(badarg, [S, Pid]).
+    erlang:error(function_clause, [S, Pid]).
 
 -spec setopts(socket(), list()) -> ok | {error, term()}.
 setopts(?TCP(S), Opts) ->

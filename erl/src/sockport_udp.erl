@@ -105,8 +105,8 @@ send(?UDP(S), Host, Port, Packet) when is_integer(Port), Port >= 0 ->
         {error, _} = E ->
             E
     end;
-send(_, _, _, _) ->
-    exit(badarg).
+send(S, Host, Port, Packet) ->
+    erlang:error(function_clause, [S, Host, Port, Packet]).
 
 result(ok) -> ok;
 result({error, {Reason, _}}) -> {error, Reason};
@@ -121,8 +121,8 @@ recv(S, Length) ->
           {ok, tuple()} | {error, term()}.
 recv(?UDP(S), Length, Timeout) when is_integer(Length), Length >= 0 ->
     sockport_inet:recv(S, Length, sockport_inet:timeout(Timeout));
-recv(S, Length, Timeout) ->
-    erlang:error(function_clause, [S, Length, Timeout]).
+recv(?UDP(_), _Length, _Timeout) ->
+    {error, einval}.
 
 %% Sets the default destination (and the only source).
 -spec connect(socket(), term(), inet:port_number()) -> ok | {error, term()}.
@@ -146,7 +146,7 @@ close(?UDP(S)) ->
 controlling_process(?UDP(S), Pid) when is_pid(Pid) ->
     sockport_inet:controlling_process(udp, S, Pid);
 controlling_process(S, Pid) ->
-    erlang:error(badarg, [S, Pid]).
+    erlang:error(function_clause, [S, Pid]).
 
 -spec setopts(socket(), list()) -> ok | {error, term()}.
 setopts(?UDP(S), Opts) ->
