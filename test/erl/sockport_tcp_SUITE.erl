@@ -24,6 +24,7 @@
 -export([families/1, families/2]).
 -export([send_framing/1, send_framing/2]).
 -export([seed_controlling_process_moves_all/1]).
+-export([readme_example/1]).
 -export([canon/1]).
 
 -import(sockport_test_lib, [doc/1, x/1, rec/2, call/2, async/1, await/1, msgs/1, run/2]).
@@ -41,7 +42,7 @@ all() ->
 -spec groups() -> list().
 groups() ->
     [{socket, [], diff_cases()},
-     {sockport, [], diff_cases() ++ [seed_controlling_process_moves_all]}].
+     {sockport, [], diff_cases() ++ [seed_controlling_process_moves_all, readme_example]}].
 
 diff_cases() ->
     [echo_unmodified, active_modes, active_n_countdown, framing_split_reads,
@@ -511,4 +512,18 @@ seed_controlling_process_moves_all(_Config) ->
     New ! go,
     Got = receive {got, G} -> G after ?LONG -> none end,
     [{tcp, A, <<1>>}, {tcp, A, <<2>>}, {tcp_passive, A}] = Got,
+    ok.
+
+-spec readme_example(list()) -> ok.
+readme_example(_Config) ->
+    doc("Ensure that the example of README's \"Moving from gen_tcp\" works as written."),
+    {ok, L} = sockport_tcp:listen(0, [binary, {packet, 2}, {active, false}]),
+    {ok, Port} = sockport_tcp:port(L),
+    {ok, C} = sockport_tcp:connect("localhost", Port, [binary, {packet, 2}]),
+    {ok, S} = sockport_tcp:accept(L),
+    ok = sockport_tcp:send(C, <<"hello">>),
+    {ok, <<"hello">>} = sockport_tcp:recv(S, 0),
+    ok = sockport_tcp:send(S, <<"back">>),
+    receive {tcp, C, <<"back">>} -> ok after ?LONG -> error(no_message) end,
+    [ok = sockport_tcp:close(X) || X <- [C, S, L]],
     ok.
