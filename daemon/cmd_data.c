@@ -115,6 +115,17 @@ static int start_send(struct sp_daemon *d, struct sp_cmd *c,
         return -1;
     const char *data;
     size_t len = sp_dec_rest(&c->dec, &data);
+    const char *ended = sp_inet_send_err(c->sock);
+    if (ended) { /* sockport_tcp's connection ended (exit_on_close) */
+        sp_reply_atom_error(d, c->pid, c->ref, ended);
+        return 0;
+    }
+    /* The last frame of a call the VM split: the frame before it holds
+     * the queue for the same caller. */
+    struct sp_op *head = TAILQ_FIRST(&c->sock->q[SP_Q_WRITE]);
+    bool split = more || (head && head->hold && head->pidraw.len == c->pid.len &&
+                          memcmp(head->pidraw.p, c->pid.p,
+                                 (size_t)c->pid.len) == 0);
     struct sp_op *op = sp_op_begin(d, c, kind, &mode);
     if (!op)
         return 0;
@@ -124,6 +135,12 @@ static int start_send(struct sp_daemon *d, struct sp_cmd *c,
     op->more = more;
     op->data = data;
     op->data_len = len;
+    int err = kind == SP_K_SEND && !split ? sp_inet_frame_send(op) : 0;
+    if (err) {
+        sp_reply_errno(d, c->pid, c->ref, err);
+        sp_op_free(d, op);
+        return 0;
+    }
     sp_op_submit(d, op, &mode);
     return 0;
 }
