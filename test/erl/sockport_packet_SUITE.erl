@@ -203,6 +203,7 @@ packet_errors(M, _X) ->
     rec(bind_short, M:bind(S, #{family => ?AF_PACKET, addr => <<1, 2>>})),
     rec(bind_no_if, M:bind(S, sll(?ETH_P, 999999, <<>>))),
     rec(bind_inet, M:bind(S, #{family => inet, addr => {127, 0, 0, 1}, port => 0})),
+    rec(bind_atoms, [M:bind(S, A) || A <- [any, loopback, broadcast]]),
     rec(connect, M:connect(S, sll(?ETH_P, IfIndex, <<>>))),
     rec(listen, M:listen(S)),
     rec(send_unbound, M:send(S, <<0:112>>)),
