@@ -345,9 +345,11 @@ addr_unspec_native(M, X) ->
 
 -define(AF_NETLINK, 16).
 
-%% A netlink port id of this VM's own (unique among runs at once).
+%% A netlink port id of this VM's own, unique among runs at once (pids
+%% are below 2^22) and apart from the ids the kernel gives (pids, and
+%% negative numbers).
 nl_pid(N) ->
-    16#40000000 + (list_to_integer(os:getpid()) band 16#fffff) * 16 + N.
+    16#40000000 + (list_to_integer(os:getpid()) band 16#3fffff) * 4 + N.
 
 nl_addr(Pid) ->
     #{family => ?AF_NETLINK, addr => <<0:16, Pid:32/native, 0:32>>}.
