@@ -40,6 +40,9 @@
 -export([connect/1]).
 -export([connect/2]).
 -export([connect/3]).
+%% daemon_info
+-export([daemon_info/0]).
+-export([daemon_info/1]).
 %% debug
 -export([debug/1]).
 -export([socket_debug/1]).
@@ -191,6 +194,7 @@
 -export_type([info_keys/0]).
 -export_type([socket_counters/0]).
 -export_type([socket_info/0]).
+-export_type([daemon_info/0]).
 
 %% ===========================================================================
 %% Types (the seed's; where OTP 25's socket module has the same type, it is
@@ -360,6 +364,44 @@
 %% The counters of info/1.
 -type socket_info() :: socket:socket_info().
 %% What info/1 returns of a socket.
+
+-type daemon_info() ::
+        #{shard := non_neg_integer(),
+          status := starting | up | down,
+          path => file:filename(),
+          launch => [string()],
+          os_pid => non_neg_integer() | undefined,
+          launcher_os_pid => non_neg_integer() | undefined,
+          up_since => integer() | undefined,
+          starts => non_neg_integer(),
+          restarts => non_neg_integer(),
+          deaths => non_neg_integer(),
+          sandbox_kills => non_neg_integer(),
+          last_down => term(),
+          sockets => non_neg_integer(),
+          sockets_peak => non_neg_integer(),
+          pids => non_neg_integer(),
+          out_queue => non_neg_integer(),
+          commands => non_neg_integer(),
+          malformed_commands => non_neg_integer(),
+          dropped_frames => non_neg_integer(),
+          limits => #{max_sockets | max_waiters | out_high =>
+                          non_neg_integer()},
+          limit_hits => #{max_sockets | max_waiters | out_high =>
+                              non_neg_integer()}}.
+%% The state and statistics of one daemon (daemon_info/0,1). From the
+%% router: `status', the daemon's `path' and `launch' prefix, `os_pid' (the
+%% daemon's pid as it reports it), `launcher_os_pid' (the pid of the
+%% program the port started: the daemon's own, or the launcher's with a
+%% prefix that forks), `up_since' (system time in ms), how many daemons
+%% `starts', `restarts' (starts after the first), `deaths',
+%% `sandbox_kills' (deaths by the sandbox) and `last_down' (why the last
+%% one died). From a daemon that is up: the `sockets' it holds and the
+%% most it held (`sockets_peak'), the processes it watches (`pids'), the
+%% bytes queued for the VM (`out_queue'), the `commands' it read,
+%% `malformed_commands', `dropped_frames' (over the frame limit), its
+%% `limits' and how often each refused a call or stopped reading
+%% (`limit_hits').
 
 -type timeout_or_handle() ::
         infinity | non_neg_integer() | nowait | select_handle().
@@ -610,6 +652,21 @@ connect(?socket(Port, Id), SockAddr, Timeout) when ?IS_SOCKET(Port, Id) ->
     end;
 connect(Socket, SockAddr, Timeout) ->
     erlang:error(badarg, [Socket, SockAddr, Timeout]).
+
+%% ===========================================================================
+%% daemon_info - the daemons (sockport's own)
+
+%% @doc The state and statistics of every daemon, one map per shard (see
+%% {@link daemon_info()}).
+-spec daemon_info() -> [daemon_info()].
+daemon_info() ->
+    sockport_daemon:daemon_info().
+
+%% @doc The state and statistics of one shard's daemon (shards count from
+%% 0, up to the `shards' setting less one).
+-spec daemon_info(Shard :: non_neg_integer()) -> daemon_info().
+daemon_info(Shard) ->
+    sockport_daemon:daemon_info(Shard).
 
 %% ===========================================================================
 %% debug - the daemons' debug log; the debug default of new sockets
