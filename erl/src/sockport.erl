@@ -200,8 +200,9 @@
 %% Types (the seed's; where OTP 25's socket module has the same type, it is
 %% reused rather than copied)
 
--opaque socket_handle() :: {sockport, port(), pos_integer()}.
-%% The daemon's port and its id for the socket; opaque.
+-type socket_handle() :: {sockport, port(), pos_integer()}.
+%% The daemon's port and its id for the socket. Opaque to users (a plain
+%% type so that the modules of the application can look inside).
 -type socket() :: {'$socket', socket_handle()}.
 %% A socket of sockport: what `open', `accept' and the others return, and
 %% what every other function takes.
