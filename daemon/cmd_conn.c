@@ -167,6 +167,7 @@ enum sp_res sp_accept_attempt(struct sp_daemon *d, struct sp_op *op)
     }
     n->debug = s->debug; /* as OTP, the new socket inherits these two */
     n->use_registry = s->use_registry;
+    sp_inet_inherit(d, n, s);
     sp_cnt_acc_success(d, s);
     sp_reply_ok_id(d, op->pidraw, op->ref, n->id);
     return SP_DONE;

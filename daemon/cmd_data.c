@@ -64,8 +64,7 @@ enum sp_res sp_send_attempt(struct sp_daemon *d, struct sp_op *op)
                 sp_cnt_write_wait(d, s, op->done - start);
                 return SP_AGAIN;
             }
-            sp_cnt_write_fail(d, s);
-            reply_sent(d, op, "error", sp_errno_name(errno));
+            sp_send_refused(d, op, errno);
             return SP_DONE;
         }
         op->done += (size_t)n;
@@ -73,6 +72,17 @@ enum sp_res sp_send_attempt(struct sp_daemon *d, struct sp_op *op)
     sp_cnt_write_done(d, s, op->done - start);
     reply_sent(d, op, "ok", NULL);
     return op->more ? SP_HOLD : SP_DONE;
+}
+
+/* Anything but invalid input leaves the socket unable to send: as OTP's
+ * NIF, the writers waiting behind op fail with the same reason. */
+void sp_send_refused(struct sp_daemon *d, struct sp_op *op, int err)
+{
+    const char *reason = sp_errno_name(err);
+    sp_cnt_write_fail(d, op->sock);
+    reply_sent(d, op, "error", reason);
+    if (err != EINVAL)
+        sp_queue_fail_others(d, op, reason);
 }
 
 void sp_send_fail(struct sp_daemon *d, struct sp_op *op, const char *reason)
@@ -105,6 +115,17 @@ static int start_send(struct sp_daemon *d, struct sp_cmd *c,
         return -1;
     const char *data;
     size_t len = sp_dec_rest(&c->dec, &data);
+    const char *ended = sp_inet_send_err(c->sock);
+    if (ended) { /* sockport_tcp's connection ended (exit_on_close) */
+        sp_reply_atom_error(d, c->pid, c->ref, ended);
+        return 0;
+    }
+    /* The last frame of a call the VM split: the frame before it holds
+     * the queue for the same caller. */
+    struct sp_op *head = TAILQ_FIRST(&c->sock->q[SP_Q_WRITE]);
+    bool split = more || (head && head->hold && head->pidraw.len == c->pid.len &&
+                          memcmp(head->pidraw.p, c->pid.p,
+                                 (size_t)c->pid.len) == 0);
     struct sp_op *op = sp_op_begin(d, c, kind, &mode);
     if (!op)
         return 0;
@@ -114,6 +135,12 @@ static int start_send(struct sp_daemon *d, struct sp_cmd *c,
     op->more = more;
     op->data = data;
     op->data_len = len;
+    int err = kind == SP_K_SEND && !split ? sp_inet_frame_send(op) : 0;
+    if (err) {
+        sp_reply_errno(d, c->pid, c->ref, err);
+        sp_op_free(d, op);
+        return 0;
+    }
     sp_op_submit(d, op, &mode);
     return 0;
 }

@@ -139,8 +139,7 @@ enum sp_res sp_sendmsg_attempt(struct sp_daemon *d, struct sp_op *op)
                 sp_cnt_write_wait(d, s, op->done - start);
                 return SP_AGAIN;
             }
-            sp_cnt_write_fail(d, s);
-            sp_send_fail(d, op, sp_errno_name(errno));
+            sp_send_refused(d, op, errno);
             return SP_DONE;
         }
         op->done += (size_t)n;

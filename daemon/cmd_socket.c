@@ -150,6 +150,10 @@ static int reply_name(struct sp_daemon *d, struct sp_cmd *c,
 {
     if (sp_dec_end(&c->dec) != 0)
         return -1;
+    if (sp_inet_send_err(c->sock)) { /* as inet's once exit_on_close acted */
+        sp_reply_errno(d, c->pid, c->ref, EINVAL);
+        return 0;
+    }
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     memset(&ss, 0, sizeof ss);

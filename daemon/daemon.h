@@ -73,7 +73,9 @@ static inline bool sp_queue_writes(enum sp_queue q)
 
 enum sp_opkind {
     SP_K_ACCEPT, SP_K_CONNECT, SP_K_SEND, SP_K_SENDTO, SP_K_RECV,
-    SP_K_RECVFROM, SP_K_SENDMSG, SP_K_RECVMSG, SP_K_SENDFILE, SP_K__MAX
+    SP_K_RECVFROM, SP_K_SENDMSG, SP_K_RECVMSG, SP_K_SENDFILE,
+    SP_K_IRECV, /* sockport_tcp/udp's framed recv (active.c) */
+    SP_K__MAX
 };
 
 enum sp_wait { SP_WAIT_INFINITY, SP_WAIT_MS, SP_WAIT_NOWAIT };
@@ -94,6 +96,7 @@ enum sp_res {
 
 struct sp_sock;
 struct sp_sfile; /* a sendfile's file and progress (cmd_sendfile.c) */
+struct sp_inet;  /* sockport_tcp/udp's options and read-ahead (active.c) */
 
 /* One call waiting on (or being tried on) a socket. */
 struct sp_op {
@@ -171,7 +174,7 @@ void sp_queue_drop_pid(struct sp_daemon *d, struct sp_sock *s,
  * ones get an abort. */
 void sp_queue_flush(struct sp_daemon *d, struct sp_sock *s, const char *reason);
 /* Answers every other op in op's queue as sp_queue_flush does (OTP's NIF
- * fails the waiting writers when the current writer's sendfile fails). */
+ * fails the waiting writers when the current writer's send fails). */
 void sp_queue_fail_others(struct sp_daemon *d, const struct sp_op *op,
                           const char *reason);
 const struct sp_opclass *sp_opclass_of(enum sp_opkind kind);
@@ -200,6 +203,7 @@ struct sp_sock {
     bool stalled;       /* reads paused by output back-pressure */
     bool monitored;     /* the router wants to hear of its close */
     struct sp_counters cnt; /* info/1: counters and states (counters.h) */
+    struct sp_inet *inet; /* gen_tcp-style options, or NULL (active.c) */
     int *rights;        /* descriptors received with SCM_RIGHTS, held */
     size_t nrights, caprights;
 };
@@ -435,6 +439,9 @@ enum sp_res sp_recv_attempt(struct sp_daemon *d, struct sp_op *op);
 enum sp_res sp_sendmsg_attempt(struct sp_daemon *d, struct sp_op *op);
 enum sp_res sp_recvmsg_attempt(struct sp_daemon *d, struct sp_op *op);
 void sp_send_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
+/* A send that the kernel refused with err: answered, counted, and the
+ * writers behind it failed too unless err is EINVAL (OTP's NIF). */
+void sp_send_refused(struct sp_daemon *d, struct sp_op *op, int err);
 void sp_recv_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
 void sp_plain_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
 void sp_send_armed(struct sp_daemon *d, struct sp_op *op);
@@ -448,5 +455,28 @@ void sp_sendfile_fail(struct sp_daemon *d, struct sp_op *op,
 void sp_sendfile_armed(struct sp_daemon *d, struct sp_op *op);
 /* Closes a sendfile's file (if open) and frees it; NULL is fine. */
 void sp_sfile_free(struct sp_sfile *sf);
+
+/* ---- the inet layer of sockport_tcp and sockport_udp (active.c) ---------- */
+
+int sp_cmd_inet_opts(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_inet_recv(struct sp_daemon *d, struct sp_cmd *c);
+enum sp_res sp_inet_recv_attempt(struct sp_daemon *d, struct sp_op *op);
+void sp_inet_recv_fail(struct sp_daemon *d, struct sp_op *op,
+                       const char *reason);
+void sp_inet_recv_zero(struct sp_daemon *d, struct sp_op *op);
+/* An active socket reads ahead and delivers to its owner, as far as the
+ * VM keeps up; a no-op for others. */
+void sp_inet_service(struct sp_daemon *d, struct sp_sock *s);
+/* Whether an active socket wants its read event. */
+bool sp_inet_wants(const struct sp_sock *s);
+/* An accepted socket takes its listener's options (as inet's do). */
+void sp_inet_inherit(struct sp_daemon *d, struct sp_sock *n,
+                     const struct sp_sock *l);
+void sp_inet_free(struct sp_sock *s);
+/* Puts the {packet, 1 | 2 | 4} header in front of a send's data (a copy
+ * in op->buf); 0, or an errno for data too long for the header. */
+int sp_inet_frame_send(struct sp_op *op);
+/* What a send answers once the connection ended (exit_on_close), or NULL. */
+const char *sp_inet_send_err(const struct sp_sock *s);
 
 #endif

@@ -63,6 +63,8 @@ static const struct sp_cmd_row rows[] = {
     {SP_OP_SENDMSG, 6, true, sp_cmd_sendmsg},
     {SP_OP_RECVMSG, 4, true, sp_cmd_recvmsg},
     {SP_OP_SENDFILE, 4, true, sp_cmd_sendfile},
+    {SP_OP_INET_OPTS, 1, true, sp_cmd_inet_opts},
+    {SP_OP_INET_RECV, 2, true, sp_cmd_inet_recv},
     {SP_OP_CANCEL, 2, true, sp_cmd_cancel},
     {SP_OP_MONITOR, 0, false, sp_cmd_monitor},
     {SP_OP_INFO, 0, false, sp_cmd_info},

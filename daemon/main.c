@@ -20,12 +20,15 @@
 #include "sandbox.h"
 #include "sp_proto.h"
 
+/* What one read of stdin takes at most, and the pipe size asked for. */
+#define SP_PIPE_SIZE (1024 * 1024)
+
 static void on_stdin(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     struct sp_daemon *d = arg;
     char *p;
-    size_t room = sp_frame_space(&d->in, 65536, &p);
+    size_t room = sp_frame_space(&d->in, SP_PIPE_SIZE, &p);
     if (room == 0) {
         fprintf(stderr, "sockportd: out of memory reading commands\n");
         d->done = true;
@@ -59,6 +62,15 @@ static void on_stdout(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     sp_out_flush(arg);
+}
+
+/* The VM's pipes hold 64 KiB by default: less than one large frame, so
+ * each would cost the writer several wakeups. A bigger pipe where the
+ * system allows it (unprivileged: up to fs.pipe-max-size); if not, the
+ * default still works. */
+static void widen_pipe(int fd)
+{
+    (void)fcntl(fd, F_SETPIPE_SZ, SP_PIPE_SIZE);
 }
 
 static int set_nonblocking(int fd)
@@ -142,6 +154,8 @@ int main(int argc, char **argv)
     }
     /* A peer that went away must be an EPIPE, not our death. */
     signal(SIGPIPE, SIG_IGN);
+    widen_pipe(STDIN_FILENO);
+    widen_pipe(STDOUT_FILENO);
     if (set_nonblocking(STDIN_FILENO) != 0 ||
         set_nonblocking(STDOUT_FILENO) != 0) {
         fprintf(stderr, "sockportd: stdio: %s\n", strerror(errno));

@@ -33,6 +33,8 @@ static const struct sp_opclass classes[SP_K__MAX] = {
                       sp_plain_armed, sp_plain_zero},
     [SP_K_SENDFILE] = {SP_Q_WRITE, sp_sendfile_attempt, sp_sendfile_fail,
                        sp_sendfile_armed, sp_plain_zero},
+    [SP_K_IRECV] = {SP_Q_READ, sp_inet_recv_attempt, sp_inet_recv_fail,
+                    sp_plain_armed, sp_inet_recv_zero},
 };
 
 const struct sp_opclass *sp_opclass_of(enum sp_opkind kind)
@@ -156,6 +158,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     sp_op_free(d, op);
     if (was_head)
         sp_queue_service(d, s, q);
+    if (q == SP_Q_READ)
+        sp_inet_service(d, s);
     sp_out_flush(d);
 }
 
@@ -233,7 +237,7 @@ static void try_first(struct sp_daemon *d, struct sp_op *op,
         park(d, op, mode, true);
         return;
     }
-    if (q == SP_Q_READ && !op->armed && !zero &&
+    if (q == SP_Q_READ && !op->armed && !zero && op->kind != SP_K_IRECV &&
         !(op->flags & (MSG_OOB | MSG_ERRQUEUE)) &&
         event_pending(s->ev_read, EV_READ, NULL)) {
         /* The read event is registered, so the loop reports the socket

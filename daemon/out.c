@@ -275,6 +275,7 @@ static void resume(struct sp_daemon *d, struct sp_sock *s, void *arg)
         s->stalled = false;
         sp_queue_service(d, s, SP_Q_ACCEPT);
         sp_queue_service(d, s, SP_Q_READ);
+        sp_inet_service(d, s);
     }
 }
 

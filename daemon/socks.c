@@ -43,7 +43,7 @@ static bool wanted(const struct sp_sock *s, bool writes)
             !h->signalled && !h->hold)
             return true;
     }
-    return false;
+    return !writes && sp_inet_wants(s);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -63,6 +63,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         sp_queue_service(d, s, SP_Q_ACCEPT);
     if ((s = sp_sock_find(d, id)))
         sp_queue_service(d, s, SP_Q_READ);
+    if ((s = sp_sock_find(d, id)))
+        sp_inet_service(d, s);
     sp_out_flush(d);
 }
 
@@ -194,6 +196,7 @@ void sp_sock_close(struct sp_daemon *d, struct sp_sock *s)
     if (s->fd >= 0) /* -1: another socket took the descriptor */
         close(s->fd);
     sp_rights_close(s);
+    sp_inet_free(s);
     sp_pid_unref(d, s->owner);
     free(s->meta);
     free(s);

@@ -14,6 +14,7 @@
 -export([request_data/5]).
 -export([deadline/1]).
 -export([mode/1]).
+-export([with_flags/3]).
 -export([select_info/2]).
 -export([enc_msg_flags/1]).
 -export([bincat/2]).
@@ -106,6 +107,23 @@ mode({until, Deadline}) ->
         %% beyond the daemon's timers (49 days): no timer at all
         Ms when Ms > 16#ffffffff -> infinity;
         Ms -> max(0, Ms)
+    end.
+
+%% The preamble of a waiting call with message flags: an invalid timeout
+%% raises as OTP's, an unknown flag is the call's `{error, Reason}';
+%% otherwise Call gets the deadline and the encoded flags.
+-spec with_flags(Timeout :: term(), Flags :: list(),
+                 Call :: fun((deadline(), integer()) -> term())) -> term().
+with_flags(Timeout, Flags, Call) ->
+    case deadline(Timeout) of
+        invalid ->
+            erlang:error({invalid, {timeout, Timeout}});
+        Deadline ->
+            try enc_msg_flags(Flags) of
+                EFlags -> Call(Deadline, EFlags)
+            catch
+                throw:Reason -> {error, Reason}
+            end
     end.
 
 %% Only a nowait call can be answered with a select.

@@ -16,3 +16,8 @@
 -define(ESOCK_SENDMSG_TIMEOUT_DEFAULT, ?ESOCK_SEND_TIMEOUT_DEFAULT).
 -define(ESOCK_RECV_FLAGS_DEFAULT, []).
 -define(ESOCK_RECV_TIMEOUT_DEFAULT, infinity).
+
+%% The sockets of sockport_tcp and sockport_udp: a sockport socket tagged
+%% with its module, as gen_tcp and gen_udp users match and print them.
+-define(TCP(Socket), {sockport_tcp, (Socket)}).
+-define(UDP(Socket), {sockport_udp, (Socket)}).

@@ -159,26 +159,17 @@ recvmsg(?socket(Port, Id), BufSz, CtrlSz, Flags, Timeout)
        is_integer(BufSz), 0 =< BufSz,
        is_integer(CtrlSz), 0 =< CtrlSz,
        is_list(Flags) ->
-    case sockport_cmd:deadline(Timeout) of
-        invalid ->
-            erlang:error({invalid, {timeout, Timeout}});
-        Deadline ->
-            try sockport_cmd:enc_msg_flags(Flags) of
-                EFlags when EFlags > ?FLAGS_MAX ->
-                    %% The NIF's answer, which socket.erl does not expect.
-                    erlang:error({case_clause,
-                                  {invalid, {integer_range, EFlags}}});
-                EFlags ->
-                    Args = [BufSz, CtrlSz, EFlags, sockport_cmd:mode(Deadline)],
-                    recvmsg_result(
-                      sockport_cmd:request_data(Port, ?SP_OP_RECVMSG, Id,
-                                                Args, []),
-                      Deadline)
-            catch
-                throw:Reason ->
-                    {error, Reason}
-            end
-    end;
+    sockport_cmd:with_flags(
+      Timeout, Flags,
+      fun(_Deadline, EFlags) when EFlags > ?FLAGS_MAX ->
+              %% The NIF's answer, which socket.erl does not expect.
+              erlang:error({case_clause, {invalid, {integer_range, EFlags}}});
+         (Deadline, EFlags) ->
+              Args = [BufSz, CtrlSz, EFlags, sockport_cmd:mode(Deadline)],
+              recvmsg_result(
+                sockport_cmd:request_data(Port, ?SP_OP_RECVMSG, Id, Args, []),
+                Deadline)
+      end);
 recvmsg(Socket, BufSz, CtrlSz, Flags, Timeout) ->
     erlang:error(badarg, [Socket, BufSz, CtrlSz, Flags, Timeout]).
 

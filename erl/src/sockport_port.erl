@@ -653,6 +653,9 @@ route({unwatch, Pid}, _, #state{watched = W} = S) ->
     end;
 route({closed, Id}, _, S) ->
     fire_monitors(Id, closed, S);
+route({inet, Pid, Id, Event}, Body, #state{port = Port} = S) ->
+    Pid ! sockport_inet:message(Event, Port, Id, Body),
+    S;
 route({counter_wrap, Pid, Id, Counter}, _, #state{port = Port} = S) ->
     Pid ! {'$socket', socket(Port, Id), counter_wrap, Counter},
     S;

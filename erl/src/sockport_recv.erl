@@ -14,18 +14,11 @@ recv(?socket(Port, Id), Length, Flags, Timeout)
   when ?IS_SOCKET(Port, Id),
        is_integer(Length), Length >= 0,
        is_list(Flags) ->
-    case sockport_cmd:deadline(Timeout) of
-        invalid ->
-            erlang:error({invalid, {timeout, Timeout}});
-        Deadline ->
-            try sockport_cmd:enc_msg_flags(Flags) of
-                EFlags ->
-                    recv_loop(Port, Id, Length, EFlags, Deadline, <<>>)
-            catch
-                throw:Reason ->
-                    {error, Reason}
-            end
-    end;
+    sockport_cmd:with_flags(
+      Timeout, Flags,
+      fun(Deadline, EFlags) ->
+              recv_loop(Port, Id, Length, EFlags, Deadline, <<>>)
+      end);
 recv(Socket, Length, Flags, Timeout) ->
     erlang:error(badarg, [Socket, Length, Flags, Timeout]).
 
@@ -65,22 +58,14 @@ recvfrom(?socket(Port, Id), BufSz, Flags, Timeout)
   when ?IS_SOCKET(Port, Id),
        is_integer(BufSz), 0 =< BufSz,
        is_list(Flags) ->
-    case sockport_cmd:deadline(Timeout) of
-        invalid ->
-            erlang:error({invalid, {timeout, Timeout}});
-        Deadline ->
-            try sockport_cmd:enc_msg_flags(Flags) of
-                EFlags ->
-                    Args = [BufSz, EFlags, sockport_cmd:mode(Deadline)],
-                    recvfrom_result(
-                      sockport_cmd:request_data(Port, ?SP_OP_RECVFROM, Id,
-                                                Args, []),
-                      Deadline)
-            catch
-                throw:Reason ->
-                    {error, Reason}
-            end
-    end;
+    sockport_cmd:with_flags(
+      Timeout, Flags,
+      fun(Deadline, EFlags) ->
+              Args = [BufSz, EFlags, sockport_cmd:mode(Deadline)],
+              recvfrom_result(
+                sockport_cmd:request_data(Port, ?SP_OP_RECVFROM, Id, Args, []),
+                Deadline)
+      end);
 recvfrom(Socket, BufSz, Flags, Timeout) ->
     erlang:error(badarg, [Socket, BufSz, Flags, Timeout]).
 

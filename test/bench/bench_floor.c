@@ -1,6 +1,8 @@
 /* The floors of any design that moves socket traffic through an Erlang
  * port, measured by a port program that does nothing else:
  *   bench_floor echo   answers every {packet,4} frame with itself;
+ *   bench_floor sink   takes frames without answering, except an empty
+ *                      one, answered with an empty frame (one-way flow);
  *   bench_floor relay  owns both ends of a loopback TCP connection and
  *                      carries frames <<Dir, Payload>> across it: Dir 'a'
  *                      goes from end A to end B and comes back out as
@@ -8,6 +10,7 @@
  * A sockport ping-pong can be no faster than the relay's, and a sockport
  * bulk stream need be no slower: both cross the port and TCP as often. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -61,6 +64,15 @@ static int echo(char *buf)
     long n;
     while ((n = read_frame(buf)) >= 0)
         if (write_frame(buf, (size_t)n) != 0)
+            return 1;
+    return 0;
+}
+
+static int sink(char *buf)
+{
+    long n;
+    while ((n = read_frame(buf)) >= 0)
+        if (n == 0 && write_frame(buf, 0) != 0)
             return 1;
     return 0;
 }
@@ -138,13 +150,19 @@ static int relay(char *buf)
 
 int main(int argc, char **argv)
 {
+    /* 1 MiB pipes, as sockportd asks for: the floor of a design that
+     * does so too */
+    (void)fcntl(0, F_SETPIPE_SZ, 1 << 20);
+    (void)fcntl(1, F_SETPIPE_SZ, 1 << 20);
     char *buf = malloc(FRAME_MAX);
     if (!buf)
         return 1;
     if (argc == 2 && strcmp(argv[1], "echo") == 0)
         return echo(buf);
+    if (argc == 2 && strcmp(argv[1], "sink") == 0)
+        return sink(buf);
     if (argc == 2 && strcmp(argv[1], "relay") == 0)
         return relay(buf);
-    fprintf(stderr, "usage: bench_floor echo | relay\n");
+    fprintf(stderr, "usage: bench_floor echo | sink | relay\n");
     return 2;
 }

@@ -5,27 +5,35 @@
 %% sockport's must, with nothing else in the way.
 -module(sockport_bench_floor).
 
--export([measure/3]).
+-export([measure/4]).
 
 now_us() -> erlang:monotonic_time(microsecond).
 
-%% #{port_rtt64_us, relay_rtt64_us, relay_rtt16k_us, relay_bulk4k_mbps,
-%%   relay_bulk64k_mbps}, for the program Exe.
--spec measure(file:filename(), pos_integer(), pos_integer()) ->
-          #{atom() => number()}.
-measure(Exe, Ms, Bytes) ->
+%% #{port_rtt64_us, port_rtt4k_us, port_calls_per_s, port_oneway64k_mbps,
+%%   relay_rtt64_us,
+%%   relay_rtt16k_us, relay_bulk4k_mbps, relay_bulk64k_mbps}, for the
+%% program Exe; port_calls_per_s with Procs processes calling at once.
+-spec measure(file:filename(), pos_integer(), pos_integer(),
+              pos_integer()) -> #{atom() => number()}.
+measure(Exe, Ms, Bytes, Procs) ->
     Echo = open(Exe, "echo"),
-    PortRtt = median(rtt(fun() -> true = port_command(Echo, <<0:512>>),
-                                  receive {Echo, {data, _}} -> ok end
-                         end, Ms)),
+    [PortRtt, PortRtt4k] =
+        [median(rtt(fun() -> true = port_command(Echo, Frame),
+                             receive {Echo, {data, _}} -> ok end
+                    end, Ms))
+         || Frame <- [<<0:512>>, <<0:32768>>]],
     port_close(Echo),
+    Calls = concurrent_calls(Exe, Procs, Ms),
+    OneWay = one_way(Exe, 65536, Bytes),
     {Relay, Router} = relay(Exe),
     R64 = median(relay_rtt(Relay, 64, Ms)),
     R16k = median(relay_rtt(Relay, 16384, Ms)),
     B4k = relay_bulk(Relay, 4096, Bytes),
     B64k = relay_bulk(Relay, 65536, Bytes),
     Router ! stop,
-    #{port_rtt64_us => PortRtt, relay_rtt64_us => R64,
+    #{port_rtt64_us => PortRtt, port_rtt4k_us => PortRtt4k,
+      port_calls_per_s => Calls, port_oneway64k_mbps => OneWay,
+      relay_rtt64_us => R64,
       relay_rtt16k_us => R16k, relay_bulk4k_mbps => B4k,
       relay_bulk64k_mbps => B64k}.
 
@@ -44,6 +52,64 @@ rtt_loop(F, Deadline, Acc) ->
     case T1 > Deadline of
         true -> [T1 - T0 | Acc];
         false -> rtt_loop(F, Deadline, [T1 - T0 | Acc])
+    end.
+
+%% MB/s of Size-byte frames into a port that only takes them: what a VM
+%% can push through a port at all, so through any port design's socket.
+one_way(Exe, Size, Bytes) ->
+    P = open(Exe, "sink"),
+    Frame = binary:copy(<<"s">>, Size),
+    N = max(1, Bytes div Size),
+    T0 = now_us(),
+    [true = port_command(P, Frame) || _ <- lists:seq(1, N)],
+    true = port_command(P, <<>>),
+    receive {P, {data, <<>>}} -> ok end,
+    T1 = now_us(),
+    port_close(P),
+    N * Size / (T1 - T0).
+
+%% Port round trips per second when Procs processes each make them as fast
+%% as they can through one echo port, the replies routed to their callers
+%% by the port's owner as sockport's router does. Every call of a sockport
+%% socket is at least one such round trip, so this bounds any workload of
+%% many concurrent calls (a ping-pong through the socket API makes four:
+%% send and recv at each end).
+concurrent_calls(Exe, Procs, Ms) ->
+    Self = self(),
+    Router = spawn_link(fun() ->
+                                P = open(Exe, "echo"),
+                                Self ! {echo, P},
+                                route_calls(P)
+                        end),
+    P = receive {echo, X} -> X end,
+    T0 = now_us(),
+    Deadline = T0 + Ms * 1000,
+    Callers = [spawn_link(fun() -> Self ! {calls, calls(P, Deadline, 0)} end)
+               || _ <- lists:seq(1, Procs)],
+    N = lists:sum([receive {calls, C} -> C end || _ <- Callers]),
+    T1 = now_us(),
+    Router ! stop,
+    N * 1.0e6 / (T1 - T0).
+
+calls(P, Deadline, N) ->
+    case now_us() > Deadline of
+        true ->
+            N;
+        false ->
+            Ref = make_ref(),
+            true = port_command(P, [term_to_binary({self(), Ref}), <<0:512>>]),
+            receive {Ref, _} -> ok end,
+            calls(P, Deadline, N + 1)
+    end.
+
+route_calls(P) ->
+    receive
+        {P, {data, Frame}} ->
+            {{Pid, Ref}, _} = binary_to_term(Frame, [used]),
+            Pid ! {Ref, Frame},
+            route_calls(P);
+        stop ->
+            port_close(P)
     end.
 
 %% The relay port, owned by a router process that hands frames coming out

@@ -28,6 +28,7 @@
 -export([send_blocking/1, send_blocking/2]).
 -export([waiters_fifo_send/1, waiters_fifo_send/2]).
 -export([close_wakes_send/1, close_wakes_send/2]).
+-export([reset_fails_writers/1, reset_fails_writers/2]).
 -export([recv_blocking_modes/1, recv_blocking_modes/2]).
 -export([seed_recv_peek_one_read/1]).
 
@@ -46,7 +47,8 @@ diff_cases() ->
      send_recv_basic, recv_peek, recv_timeouts, recv_peer_close, recv_bad_args, send_errors, send_full_buffer,
      close_wakes_recv, close_wakes_accept, close_by_other_process, shutdown_directions,
      waiters_fifo_recv, waiters_fifo_accept,
-     connect_timeout, send_blocking, waiters_fifo_send, close_wakes_send, recv_blocking_modes].
+     connect_timeout, send_blocking, waiters_fifo_send, close_wakes_send, reset_fails_writers,
+     recv_blocking_modes].
 
 %% ===================================================================
 %% accept
@@ -484,6 +486,23 @@ close_wakes_send(M, X) ->
          rec({waiter1, K}, await(W1)),
          rec({waiter2, K}, await(W2))
      end || K <- [inet, path]].
+
+?DIFF(reset_fails_writers,
+      "Ensure that when the peer resets a full connection, the writer in progress and every writer waiting behind it fail with the same reason, as OTP's NIF fails them.").
+reset_fails_writers(M, X) ->
+    Big = big(),
+    [begin
+         {_L, C, A, _Sent} = full_pair(M, K, X, Big),
+         W1 = async(fun() -> shape(M:send(C, Big), Big) end),
+         rec({blocked1, K}, wait_blocked(element(1, W1))),
+         W2 = async(fun() -> shape(M:send(C, Big, 30000), Big) end),
+         rec({blocked2, K}, wait_blocked(element(1, W2))),
+         ok = M:setopt(A, {socket, linger}, #{onoff => true, linger => 0}),
+         rec({reset, K}, M:close(A)),
+         rec({waiter1, K}, await(W1)),
+         rec({waiter2, K}, await(W2)),
+         rec({after_reset, K}, M:send(C, <<"x">>))
+     end || K <- [inet, inet6]].
 
 ?DIFF(recv_blocking_modes,
       "Ensure that recv waiting with infinity or a ms timeout (Length 0 and > 0) gets data that arrives in time, and recv/4 times out with partial data.").

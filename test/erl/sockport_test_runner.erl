@@ -21,6 +21,7 @@
                  sockport_sandbox_SUITE, sockport_args_SUITE,
                  sockport_limits_SUITE, sockport_soak_SUITE,
                  sockport_kinds_SUITE, sockport_backpressure_SUITE,
+                 sockport_tcp_SUITE, sockport_udp_SUITE,
                  sockport_deploy_SUITE]).
 -define(MOD_GROUPS, [socket, sockport]).
 
