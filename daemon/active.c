@@ -64,11 +64,16 @@ const char *sp_inet_send_err(const struct sp_sock *s)
     return s->inet ? s->inet->send_err : NULL;
 }
 
-bool sp_inet_wants(const struct sp_sock *s)
+bool sp_inet_reads_ahead(const struct sp_sock *s)
 {
     const struct sp_inet *in = s->inet;
     return in && in->active != SP_ACT_FALSE && !s->listening &&
-           !in->recv_err && !s->d->out_high && TAILQ_EMPTY(&s->q[SP_Q_READ]);
+           !in->recv_err && TAILQ_EMPTY(&s->q[SP_Q_READ]);
+}
+
+bool sp_inet_wants(const struct sp_sock *s)
+{
+    return !s->d->out_high && sp_inet_reads_ahead(s);
 }
 
 void sp_inet_inherit(struct sp_daemon *d, struct sp_sock *n,

@@ -240,7 +240,9 @@ static const struct otp_opt *otp_find(const char *name)
 /* ---- GETOPT / SETOPT ----------------------------------------------------- */
 
 /* Domain, type and protocol are fixed for a socket's life and known to
- * the table: no system call for the commonest getopt. */
+ * the table: no system call for the commonest getopt. The protocol only
+ * where the kernel keeps the one the socket was opened with (a packet
+ * socket's SO_PROTOCOL is 0, whatever ethertype it was opened for). */
 static bool fixed(const struct sp_sock *s, const struct sp_option *o,
                   char *bytes, socklen_t *len)
 {
@@ -251,7 +253,9 @@ static bool fixed(const struct sp_sock *s, const struct sp_option *o,
         v = s->type;
     else if (o->c_name == SO_DOMAIN)
         v = s->domain;
-    else if (o->c_name == SO_PROTOCOL && s->protocol != 0)
+    else if (o->c_name == SO_PROTOCOL && s->protocol != 0 &&
+             (s->domain == AF_INET || s->domain == AF_INET6 ||
+              s->domain == AF_UNIX))
         v = s->protocol;
     else
         return false;
@@ -296,7 +300,15 @@ int sp_cmd_getopt(struct sp_daemon *d, struct sp_cmd *c)
         return 0;
     }
     begin_ok(&e, buf, sizeof buf, c);
-    sp_optval_encode(&e, o->type, v.bytes, len);
+    if (o->type == SP_OPT_SOCK_PROTOCOL && c->sock->domain != AF_UNIX &&
+        len >= (socklen_t)sizeof(int) && *(int *)v.bytes == 0) {
+        /* OTP says `default` for protocol 0 of a local socket only;
+         * elsewhere (packet, netlink) it names 0 from the protocol
+         * table. */
+        sp_enc_atom(&e, "ip");
+    } else {
+        sp_optval_encode(&e, o->type, v.bytes, len);
+    }
     sp_emit(d, &e, NULL, 0);
     return 0;
 }

@@ -467,7 +467,10 @@ void sp_inet_recv_zero(struct sp_daemon *d, struct sp_op *op);
 /* An active socket reads ahead and delivers to its owner, as far as the
  * VM keeps up; a no-op for others. */
 void sp_inet_service(struct sp_daemon *d, struct sp_sock *s);
-/* Whether an active socket wants its read event. */
+/* An active socket the daemon reads ahead for, whatever the VM's pace. */
+bool sp_inet_reads_ahead(const struct sp_sock *s);
+/* Whether an active socket wants its read event now (not while the VM
+ * is behind). */
 bool sp_inet_wants(const struct sp_sock *s);
 /* An accepted socket takes its listener's options (as inet's do). */
 void sp_inet_inherit(struct sp_daemon *d, struct sp_sock *n,

@@ -268,10 +268,13 @@ static void write_out(struct sp_daemon *d)
     }
 }
 
+/* A socket that reads ahead may have lost its read event while the VM
+ * was behind without being marked stalled (its event fired, or its last
+ * read filled the queue): serve every such socket too. */
 static void resume(struct sp_daemon *d, struct sp_sock *s, void *arg)
 {
     (void)arg;
-    if (s->stalled) {
+    if (s->stalled || sp_inet_reads_ahead(s)) {
         s->stalled = false;
         sp_queue_service(d, s, SP_Q_ACCEPT);
         sp_queue_service(d, s, SP_Q_READ);

@@ -937,7 +937,7 @@ open(Domain, Type, Protocol, Opts) when is_map(Opts) ->
         {EProtocol, NetNs} ->
             %% in the NIF's order: domain, then type
             case {named(Domain, sockport_tables:domains()),
-                  named(Type, sockport_tables:types())} of
+                  named(Type, open_types())} of
                 {false, _} ->
                     {error, {invalid, {domain, Domain}}};
                 {_, false} ->
@@ -961,6 +961,12 @@ open_in(Port, Domain, Type, Protocol, Opts) ->
         {ok, Id} -> {ok, ?socket(Port, Id)};
         {error, _} = Error -> Error
     end.
+
+%% The type names the NIF's open takes: rdm is a type() that info/1 and
+%% getopt show, but OTP opens it only by its number (the atom is
+%% {invalid, {type, rdm}}).
+open_types() ->
+    [T || {Name, _} = T <- sockport_tables:types(), Name =/= rdm].
 
 %% A domain or type: a name in its table, or a C int.
 named(X, Table) when is_atom(X) ->

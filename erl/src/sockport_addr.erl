@@ -7,6 +7,8 @@
 %% length), whose failure is `{invalid, {sockaddr, Addr}}' with the
 %% address as the caller gave it. The atoms any/loopback/broadcast inside
 %% a map are resolved here; the daemon only ever sees numeric addresses.
+%% A map with an integer family (sockaddr_native()) or family unspec goes
+%% to the kernel as its bytes, as the NIF passes it.
 -module(sockport_addr).
 
 -export([encode/1]).
@@ -25,20 +27,22 @@
 
 %% Linux: sizeof(((struct sockaddr_un *)0)->sun_path)
 -define(SUN_PATH_MAX, 108).
--define(AF_LOCAL, 1).
--define(AF_INET, 2).
--define(AF_INET6, 10).
+%% The bytes after sa_family that a struct sockaddr_storage holds.
+-define(SA_DATA_MAX, 126).
 
 -define(IS_U8(X), (is_integer(X) andalso 0 =< X andalso X =< 255)).
 -define(IS_U16(X), (is_integer(X) andalso 0 =< X andalso X =< 16#ffff)).
 -define(IS_U32(X), (is_integer(X) andalso 0 =< X andalso X =< 16#ffffffff)).
+-define(IS_INT32(X), (is_integer(X) andalso -16#80000000 =< X
+                      andalso X =< 16#7fffffff)).
 
 -type wire() ::
         {inet, socket:in_addr(), socket:port_number()} |
         {inet6, socket:in6_addr(), socket:port_number(),
          non_neg_integer(), non_neg_integer()} |
         {local, binary()} |
-        {unspec, binary()}.
+        {unspec, binary()} |
+        {native, 0..16#ffff, binary()}.
 
 -export_type([wire/0]).
 
@@ -56,9 +60,7 @@ encode(Addr) ->
                 {ok, Wire} ->
                     {ok, Wire, Merged};
                 invalid ->
-                    {error, {invalid, {sockaddr, Addr}}};
-                {error, _} = Error ->
-                    Error
+                    {error, {invalid, {sockaddr, Addr}}}
             end
     catch
         throw:Reason ->
@@ -122,7 +124,7 @@ enc_path(Path) ->
     end.
 
 %% What the NIF checks while it fills in the C struct.
--spec wire(map()) -> {ok, wire()} | invalid | {error, term()}.
+-spec wire(map()) -> {ok, wire()} | invalid.
 wire(#{family := inet, addr := Addr, port := Port}) ->
     case {in_addr(Addr), port(Port)} of
         {{ok, A}, {ok, P}} -> {ok, {inet, A, P}};
@@ -141,11 +143,13 @@ wire(#{family := local, path := Path}) ->
         true -> {ok, {local, Path}};
         false -> invalid
     end;
-wire(#{family := unspec, addr := Bin}) when is_binary(Bin) ->
+wire(#{family := unspec, addr := Bin})
+  when is_binary(Bin), byte_size(Bin) =< ?SA_DATA_MAX ->
     {ok, {unspec, Bin}};
 wire(#{family := Native, addr := Bin})
-  when is_integer(Native), is_binary(Bin) ->
-    native(Native, Bin);
+  when ?IS_INT32(Native), is_binary(Bin), byte_size(Bin) =< ?SA_DATA_MAX ->
+    %% The NIF reads the family as a C int and casts it to sa_family_t.
+    {ok, {native, Native band 16#ffff, Bin}};
 wire(#{}) ->
     invalid.
 
@@ -182,32 +186,6 @@ local_path_fits(<<0, _/binary>> = Path) ->
 local_path_fits(Path) ->
     byte_size(Path) + 1 =< ?SUN_PATH_MAX.
 
-%% sockaddr_native(): the bytes after sa_family of a struct sockaddr.
-native(?AF_INET, <<Port:16, A, B, C, D, _/binary>>) ->
-    {ok, {inet, {A, B, C, D}, Port}};
-native(?AF_INET6, <<Port:16, FlowInfo:32, Addr:16/binary, Rest/binary>>) ->
-    ScopeId = case Rest of
-                  <<S:32/native, _/binary>> -> S;
-                  _ -> 0
-              end,
-    {ok, {inet6, list_to_tuple([W || <<W:16>> <= Addr]), Port,
-          FlowInfo, ScopeId}};
-native(?AF_LOCAL, Path) ->
-    Trimmed = case Path of
-                  <<0, _/binary>> -> Path;
-                  _ -> hd(binary:split(Path, <<0>>))
-              end,
-    case local_path_fits(Trimmed) of
-        true -> {ok, {local, Trimmed}};
-        false -> invalid
-    end;
-native(?AF_INET, _) ->
-    {error, einval};
-native(?AF_INET6, _) ->
-    {error, einval};
-native(_, _) ->
-    {error, eafnosupport}.
-
 %% ===========================================================================
 %% decode
 
@@ -222,5 +200,11 @@ decode({local, Path}) ->
     #{family => local, path => Path};
 decode({unspec, Bin}) ->
     #{family => unspec, addr => Bin};
-decode(Other) ->
-    Other.
+decode({native, Family, Bin}) ->
+    #{family => Family, addr => Bin};
+decode({packet, Protocol, IfIndex, HaType, PktType, Addr}) ->
+    #{family => packet, protocol => Protocol, ifindex => IfIndex,
+      hatype => HaType, pkttype => PktType, addr => Addr};
+decode(Bin) when is_binary(Bin) ->
+    %% Too short to hold its family: sockaddr_recv()'s binary().
+    Bin.

@@ -108,15 +108,21 @@ sendto(?socket(Port, Id), Data, Dest, Flags, Timeout)
         invalid ->
             erlang:error({invalid, {timeout, Timeout}});
         Deadline ->
-            try {sockport_addr:encode(Dest),
+            %% prim_socket's order: the address's throw comes before
+            %% the flags' error, the NIF's check of the address after.
+            try {sockport_addr:enc_sockaddr(Dest),
                  sockport_cmd:enc_msg_flags(Flags)} of
-                {{ok, Wire, ETo}, EFlags} ->
-                    %% OTP 25 keeps {To, ETo, EFlags} in the select tag.
-                    Tag = {sendto, {Dest, ETo, EFlags}},
-                    send_loop(Port, Id, ?SP_OP_SENDTO, [Wire], Tag, EFlags,
-                              Data, 0, Deadline);
-                {{error, _} = Error, _} ->
-                    Error
+                {ETo, EFlags} ->
+                    case sockport_addr:wire(ETo) of
+                        {ok, Wire} ->
+                            %% OTP 25 keeps {To, ETo, EFlags} in the
+                            %% select tag.
+                            Tag = {sendto, {Dest, ETo, EFlags}},
+                            send_loop(Port, Id, ?SP_OP_SENDTO, [Wire], Tag,
+                                      EFlags, Data, 0, Deadline);
+                        invalid ->
+                            {error, {invalid, {sockaddr, Dest}}}
+                    end
             catch
                 throw:Reason ->
                     {error, Reason}

@@ -95,6 +95,8 @@ term() ->
           #{family => inet, addr => loopback, port => 0},
           #{family => inet, addr => {127, 0, 0, 1}, port => 1},
           #{family => local, path => <<"/nonexistent/x">>},
+          rdm, #{family => unspec}, #{family => 16, addr => <<0:96>>},
+          #{family => 2, addr => <<0, 9, 127, 0, 0, 1, 0:64>>},
           #{iov => [<<"x">>]}, #{iov => foo}, #{dup => false},
           make_ref(), self(), {sock, closed}]).
 

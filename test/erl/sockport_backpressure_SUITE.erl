@@ -12,7 +12,7 @@
 -module(sockport_backpressure_SUITE).
 
 -export([all/0, suite/0]).
--export([stopped_vm_bounds_daemon/1]).
+-export([stopped_vm_bounds_daemon/1, stopped_vm_bounds_active/1]).
 
 -define(CONNS, 8).
 -define(PER_CONN, (128 bsl 20)). % 8 x 128 MiB = 1 GiB
@@ -26,15 +26,23 @@
 
 suite() -> [{timetrap, {minutes, 5}}].
 
-all() -> [stopped_vm_bounds_daemon].
+all() -> [stopped_vm_bounds_daemon, stopped_vm_bounds_active].
 
 stopped_vm_bounds_daemon(_Config) ->
+    stopped_vm_bounds("passive").
+
+%% The same with sockport_tcp sockets in {active, true}: the daemon reads
+%% ahead for them on its own, and must stop at out_high just the same.
+stopped_vm_bounds_active(_Config) ->
+    stopped_vm_bounds("active").
+
+stopped_vm_bounds(Mode) ->
     _ = application:load(sockport), % for the environment the child gets
     {ok, L} = socket:open(inet, stream, tcp),
     ok = socket:bind(L, #{family => inet, addr => {127, 0, 0, 1}, port => 0}),
     ok = socket:listen(L, ?CONNS),
     {ok, #{port := PortNo}} = socket:sockname(L),
-    Child = start_child(PortNo),
+    Child = start_child(PortNo, Mode),
     Conns = [begin {ok, A} = socket:accept(L, 10000), A end
              || _ <- lists:seq(1, ?CONNS)],
     {VmPid, DaemonPid} = receive_pids(Child),
@@ -59,8 +67,8 @@ stopped_vm_bounds_daemon(_Config) ->
     [socket:close(S) || S <- [L | Conns]],
     unlink_all(Senders),
     {Want, Want} = {Want, lists:sort(Got)},
-    io:format("daemon VmRSS KiB: before ~b, stopped ~b, peak ~b~n",
-              [Rss0, Stalled, Peak]),
+    io:format("~s: daemon VmRSS KiB: before ~b, stopped ~b, peak ~b~n",
+              [Mode, Rss0, Stalled, Peak]),
     %% stopped, it holds still
     (Peak - Stalled) < 4096 orelse error({grew_while_stopped_kib, Stalled, Peak}),
     %% and what it took in before is bounded; an ASan daemon keeps what it
@@ -81,7 +89,7 @@ push(S, Block) ->
     [ok = socket:send(S, Block) || _ <- lists:seq(1, ?PER_CONN div ?CHUNK)],
     socket:shutdown(S, write).
 
-start_child(PortNo) ->
+start_child(PortNo, Mode) ->
     Erl = os:find_executable("erl"),
     Paths = lists:append([["-pa", D] || D <- [filename:dirname(code:which(sockport)),
                                               filename:dirname(code:which(?MODULE))]]),
@@ -93,7 +101,7 @@ start_child(PortNo) ->
               [{args, ["-noshell" | Paths] ++
                    [lists:flatten(A) || A <- lists:append(DaemonArgs)] ++
                    ["-run", "sockport_backpressure_child", "main",
-                    integer_to_list(PortNo), integer_to_list(?CONNS)]},
+                    integer_to_list(PortNo), integer_to_list(?CONNS), Mode]},
                {line, 1024}, exit_status, use_stdio]).
 
 receive_pids(Child) ->

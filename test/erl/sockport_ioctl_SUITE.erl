@@ -494,8 +494,11 @@ seed_set_addr_other_family(Config) ->
                                                      #{family => local, path => <<"/tmp/x">>}),
                     {error, einval} = sockport:ioctl(S, sifaddr, If,
                                                      #{family => unspec, addr => <<1, 2, 3>>}),
+                    %% sockaddr_native(): its bytes go to the kernel too
+                    {error, einval} = sockport:ioctl(S, sifaddr, If,
+                                                     #{family => 99, addr => <<1, 2>>}),
                     {invalid, sockaddr} = sockport:ioctl(S, sifaddr, If,
-                                                         #{family => 99, addr => <<1, 2>>}),
+                                                         #{family => 99, addr => <<0:127/unit:8>>}),
                     {error, eaddrnotavail} = sockport:ioctl(S, gifaddr, If),
                     ok
             end).

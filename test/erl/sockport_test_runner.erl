@@ -20,7 +20,8 @@
                  sockport_msg_SUITE, sockport_ioctl_SUITE, sockport_open_SUITE,
                  sockport_sandbox_SUITE, sockport_args_SUITE,
                  sockport_limits_SUITE, sockport_soak_SUITE,
-                 sockport_kinds_SUITE, sockport_backpressure_SUITE,
+                 sockport_kinds_SUITE, sockport_packet_SUITE,
+                 sockport_backpressure_SUITE,
                  sockport_tcp_SUITE, sockport_udp_SUITE,
                  sockport_deploy_SUITE]).
 -define(MOD_GROUPS, [socket, sockport]).

@@ -4,13 +4,16 @@
  * and unnamed local addresses, byte order of ports and flowinfo), and rows
  * of kernel addresses encoded into the terms OTP 25 shows for them
  * (recvfrom from an unbound unix dgram sender: {unspec, <<>>}; sockname of
- * an unbound local socket: {local, <<>>}). */
+ * an unbound local socket: {local, <<>>}; sockaddr_ll; addresses too short
+ * for their family as {native, ...}). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_packet.h>
+#include <net/if_arp.h>
 #include <sys/un.h>
 
 #include "sp_addr.h"
@@ -26,6 +29,7 @@
 #define A_ANY 100, 0, 3, 'a', 'n', 'y'
 #define A_LOOPBACK 100, 0, 8, 'l', 'o', 'o', 'p', 'b', 'a', 'c', 'k'
 #define A_BROADCAST 100, 0, 9, 'b', 'r', 'o', 'a', 'd', 'c', 'a', 's', 't'
+#define A_NATIVE 100, 0, 6, 'n', 'a', 't', 'i', 'v', 'e'
 #define SI(x) 97, (x)
 #define INT16(x) 98, 0, 0, ((x) >> 8) & 255, (x) & 255
 #define T(n) 104, (n)
@@ -36,6 +40,12 @@
 #define E_INET6 119, 5, 'i', 'n', 'e', 't', '6'
 #define E_LOCAL 119, 5, 'l', 'o', 'c', 'a', 'l'
 #define E_UNSPEC 119, 6, 'u', 'n', 's', 'p', 'e', 'c'
+#define E_NATIVE 119, 6, 'n', 'a', 't', 'i', 'v', 'e'
+#define E_PACKET 119, 6, 'p', 'a', 'c', 'k', 'e', 't'
+#define E_LOOPBACK 119, 8, 'l', 'o', 'o', 'p', 'b', 'a', 'c', 'k'
+#define E_ETHER 119, 5, 'e', 't', 'h', 'e', 'r'
+#define E_HOST 119, 4, 'h', 'o', 's', 't'
+#define E_OUTGOING 119, 8, 'o', 'u', 't', 'g', 'o', 'i', 'n', 'g'
 
 struct drow {
     const char *what;
@@ -79,6 +89,18 @@ static const struct drow drows[] = {
     {"local path as string", B(T(2), A_LOCAL, 107, 0, 1, 'a'), AF_UNIX, -1, NONE},
     {"unspec empty", B(T(2), A_UNSPEC, BIN(0)), AF_INET, 0, B(T(2), E_UNSPEC, BIN(0))},
     {"unspec bytes", B(T(2), A_UNSPEC, BIN(2), 1, 2), AF_INET, 0, B(T(2), E_UNSPEC, BIN(2), 1, 2)},
+    /* native: the family as a number, the bytes after it as given */
+    {"native inet", B(T(3), A_NATIVE, SI(2), BIN(14), 0, 9, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0), AF_INET, 0,
+     B(T(3), E_INET, T(4), SI(127), SI(0), SI(0), SI(1), SI(9))},
+    {"native short inet", B(T(3), A_NATIVE, SI(2), BIN(5), 0, 9, 127, 0, 0), AF_INET, 0,
+     B(T(3), E_NATIVE, E_INET, BIN(5), 0, 9, 127, 0, 0)},
+    {"native unspec empty", B(T(3), A_NATIVE, SI(0), BIN(0)), AF_INET, 0, B(T(2), E_UNSPEC, BIN(0))},
+    {"native other family", B(T(3), A_NATIVE, INT16(300), BIN(2), 7, 8), AF_INET, 0,
+     B(T(3), E_NATIVE, INT16(300), BIN(2), 7, 8)},
+    {"native family 65536", B(T(3), A_NATIVE, 98, 0, 1, 0, 0, BIN(0)), AF_INET, -1, NONE},
+    {"native negative family", B(T(3), A_NATIVE, 98, 255, 255, 255, 255, BIN(0)), AF_INET, -1, NONE},
+    {"native family atom", B(T(3), A_NATIVE, A_INET, BIN(0)), AF_INET, -1, NONE},
+    {"native wrong arity", B(T(2), A_NATIVE, SI(2)), AF_INET, -1, NONE},
     {"any inet", B(A_ANY), AF_INET, 0, B(T(3), E_INET, T(4), SI(0), SI(0), SI(0), SI(0), SI(0))},
     {"loopback inet", B(A_LOOPBACK), AF_INET, 0, B(T(3), E_INET, T(4), SI(127), SI(0), SI(0), SI(1), SI(0))},
     {"broadcast inet", B(A_BROADCAST), AF_INET, 0, B(T(3), E_INET, T(4), SI(255), SI(255), SI(255), SI(255), SI(0))},
@@ -181,6 +203,11 @@ START_TEST(test_decode_structs)
     ck_assert_int_eq(decode_bytes(drows[19].in, drows[19].in_n, AF_INET, &a), 0);
     ck_assert_int_eq(a.ss.ss_family, AF_UNSPEC);
     ck_assert_uint_eq(a.len, sizeof(sa_family_t));
+    /* native: the family and exactly the bytes given */
+    ck_assert_int_eq(decode_bytes(drows[22].in, drows[22].in_n, AF_INET6, &a), 0);
+    ck_assert_int_eq(a.ss.ss_family, AF_INET);
+    ck_assert_uint_eq(a.len, sizeof(sa_family_t) + 5);
+    ck_assert_uint_eq(ntohs(sin->sin_port), 9);
 }
 END_TEST
 
@@ -243,10 +270,17 @@ static struct erow erows[] = {
     {"path stops at its NUL", {0}, 0, B(T(2), E_LOCAL, BIN(2), '/', 'x')},
     {"path without NUL in socklen", {0}, 0, B(T(2), E_LOCAL, BIN(2), '/', 'x')},
     {"abstract keeps every byte", {0}, 0, B(T(2), E_LOCAL, BIN(4), 0, 'a', 0, 'b')},
-    {"unknown family: sa_data", {.ss_family = AF_NETLINK}, 6, B(T(2), E_UNSPEC, BIN(4), 0, 0, 0, 0)},
+    {"unknown family: native with its number", {.ss_family = AF_NETLINK}, 6, B(T(3), E_NATIVE, SI(16), BIN(4), 0, 0, 0, 0)},
     {"AF_UNSPEC", {.ss_family = AF_UNSPEC}, sizeof(struct sockaddr), B(T(2), E_UNSPEC, BIN(14), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)},
-    {"short inet", {.ss_family = AF_INET}, 4, B(T(2), E_UNSPEC, BIN(2), 0, 0)},
-    {"len 1", {.ss_family = AF_INET}, 1, B(T(2), E_UNSPEC, BIN(0))},
+    {"short inet", {.ss_family = AF_INET}, 4, B(T(3), E_NATIVE, E_INET, BIN(2), 0, 0)},
+    {"inet without padding", {.ss_family = AF_INET}, 8, B(T(3), E_INET, T(4), SI(0), SI(0), SI(0), SI(0), SI(0))},
+    {"short inet6", {.ss_family = AF_INET6}, 27, B(T(3), E_NATIVE, E_INET6, BIN(25), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)},
+    {"len 1: the bytes", {.ss_family = AF_INET}, 1, B(BIN(1), AF_INET)},
+    {"packet (sockaddr_ll)", {0}, 0, B(T(6), E_PACKET, INT16(0x0800), SI(1), E_LOOPBACK, E_OUTGOING, BIN(6), 0, 0, 0, 0, 0, 0)},
+    {"packet, numbers for unnamed types", {0}, 0, B(T(6), E_PACKET, SI(3), SI(7), INT16(0x1234), SI(99), BIN(0))},
+    {"packet, halen past what was returned", {0}, 0, B(T(6), E_PACKET, SI(0), SI(2), E_ETHER, E_HOST, BIN(8), 1, 2, 3, 4, 5, 6, 7, 8)},
+    {"short packet: native", {0}, 0, B(T(3), E_NATIVE, E_PACKET, BIN(10), 0, 3, 0, 0, 0, 0, 0, 0, 0, 0)},
 };
 
 static void fill_erows(void)
@@ -265,6 +299,38 @@ static void fill_erows(void)
     sun->sun_family = AF_UNIX;
     memcpy(sun->sun_path, "\0a\0b", 4);
     erows[4].len = SUN_OFF + 4;
+
+    struct sockaddr_ll *sll = (struct sockaddr_ll *)&erows[11].ss;
+    *sll = (struct sockaddr_ll){.sll_family = AF_PACKET,
+                                .sll_protocol = htons(0x0800),
+                                .sll_ifindex = 1,
+                                .sll_hatype = ARPHRD_LOOPBACK,
+                                .sll_pkttype = PACKET_OUTGOING,
+                                .sll_halen = 6};
+    erows[11].len = sizeof *sll;
+    sll = (struct sockaddr_ll *)&erows[12].ss;
+    *sll = (struct sockaddr_ll){.sll_family = AF_PACKET,
+                                .sll_protocol = htons(3),
+                                .sll_ifindex = 7,
+                                .sll_hatype = 0x1234,
+                                .sll_pkttype = 99};
+    erows[12].len = sizeof *sll;
+    /* halen 20 (infiniband) in a 20-byte sockaddr_ll: 8 bytes were
+     * returned */
+    sll = (struct sockaddr_ll *)&erows[13].ss;
+    *sll = (struct sockaddr_ll){.sll_family = AF_PACKET,
+                                .sll_ifindex = 2,
+                                .sll_hatype = ARPHRD_ETHER,
+                                .sll_pkttype = PACKET_HOST,
+                                .sll_halen = 20,
+                                .sll_addr = {1, 2, 3, 4, 5, 6, 7, 8}};
+    memset((char *)sll + sizeof *sll, 0xee, 12);
+    erows[13].len = sizeof *sll;
+    /* an unbound packet socket's sockname: 12 bytes */
+    sll = (struct sockaddr_ll *)&erows[14].ss;
+    *sll = (struct sockaddr_ll){.sll_family = AF_PACKET,
+                                .sll_protocol = htons(3)};
+    erows[14].len = offsetof(struct sockaddr_ll, sll_addr);
 }
 
 START_TEST(test_encode_rows)
