@@ -137,6 +137,7 @@ enum sp_res sp_accept_attempt(struct sp_daemon *d, struct sp_op *op)
 {
     struct sp_sock *s = op->sock;
     if (!sp_sock_room(d)) { /* the connection waits in the backlog */
+        sp_limit_hit(d, SP_LIMIT_SOCKETS);
         sp_reply_errno(d, op->pidraw, op->ref, EMFILE);
         return SP_DONE;
     }

@@ -209,6 +209,7 @@ int sp_cmd_open_fd(struct sp_daemon *d, struct sp_cmd *c)
     if (dec_open_opts(opts, &o) != 0)
         return -1;
     if (!sp_sock_room(d)) {
+        sp_limit_hit(d, SP_LIMIT_SOCKETS);
         sp_reply_errno(d, c->pid, c->ref, EMFILE);
         return 0;
     }

@@ -55,6 +55,7 @@ int sp_cmd_open(struct sp_daemon *d, struct sp_cmd *c)
     int fd, err;
     bool debug;
     if (!sp_sock_room(d)) {
+        sp_limit_hit(d, SP_LIMIT_SOCKETS);
         sp_reply_errno(d, c->pid, c->ref, EMFILE);
         return 0;
     }

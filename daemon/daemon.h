@@ -242,6 +242,27 @@ struct sp_limits {
     size_t out_low;       /* are not read, until below out_low */
 };
 
+/* The limits whose hits are counted and said (cmd_stats.c). */
+enum sp_limit {
+    SP_LIMIT_SOCKETS,  /* max_sockets: OPEN, OPEN_FD or accept refused */
+    SP_LIMIT_WAITERS,  /* max_waiters: a call refused with enomem */
+    SP_LIMIT_OUT_HIGH, /* out_high: the daemon stopped reading sockets */
+    SP_LIMIT__MAX
+};
+
+/* At most one limit event a second per limit after its first hit. */
+#define SP_LIMIT_EVENT_MS 1000
+
+/* The daemon's own statistics (STATS; cmd_stats.c). */
+struct sp_stats {
+    uint64_t commands;       /* frames dispatched */
+    uint64_t malformed;      /* of which were no valid command */
+    uint64_t dropped_frames; /* over the frame limit, dropped unread */
+    uint64_t sockets_peak;   /* most sockets held at once */
+    uint64_t limit_hits[SP_LIMIT__MAX];
+    int64_t limit_said[SP_LIMIT__MAX]; /* when its event went, in ms */
+};
+
 #define SP_MAX_SOCKETS_DEFAULT 1048576
 #define SP_MAX_WAITERS_DEFAULT 65536
 
@@ -262,12 +283,15 @@ struct sp_daemon {
     bool debug;                /* debug/1: log every command */
     struct sp_tomb *tombs;     /* info/1 of recently closed sockets */
     size_t ntombs, tomb_next;
+    struct sp_stats stats;
 };
 
 /* The defaults of struct sp_limits. */
 void sp_limits_default(struct sp_limits *l);
 /* Whether another socket may be opened (else answer emfile). */
 bool sp_sock_room(const struct sp_daemon *d);
+/* Counts a hit of a limit and tells the VM (rate-limited). */
+void sp_limit_hit(struct sp_daemon *d, enum sp_limit which);
 
 /* ---- output frames (out.c) ---------------------------------------------- */
 
@@ -395,6 +419,7 @@ void sp_rights_close(struct sp_sock *s);
 int sp_cmd_info(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_sockets(struct sp_daemon *d, struct sp_cmd *c);
 int sp_cmd_global(struct sp_daemon *d, struct sp_cmd *c);
+int sp_cmd_stats(struct sp_daemon *d, struct sp_cmd *c);
 /* OPEN's Opts the daemon acts on: debug, use_registry; -1 if malformed. */
 int sp_open_opts(struct sp_sock *s, struct sp_raw opts);
 /* A closed socket's info/1, kept for a while (SP_TOMBS of them). */

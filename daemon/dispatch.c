@@ -70,6 +70,7 @@ static const struct sp_cmd_row rows[] = {
     {SP_OP_INFO, 0, false, sp_cmd_info},
     {SP_OP_SOCKETS, 0, false, sp_cmd_sockets},
     {SP_OP_GLOBAL, 1, false, sp_cmd_global},
+    {SP_OP_STATS, 0, false, sp_cmd_stats},
 };
 
 static const struct sp_cmd_row *row_of(long op)
@@ -139,6 +140,7 @@ void sp_dispatch(struct sp_daemon *d, const char *frame, size_t len)
     bool have_from = false;
     const struct sp_cmd_row *row = NULL;
 
+    d->stats.commands++;
     if (sp_dec_version(&c.dec) != 0 || sp_dec_tuple(&c.dec, &arity) != 0 ||
         arity < 4 || sp_dec_long(&c.dec, &c.op) != 0)
         goto bad;
@@ -163,6 +165,7 @@ void sp_dispatch(struct sp_daemon *d, const char *frame, size_t len)
     if (row->exec(d, &c) == 0)
         return;
 bad:
+    d->stats.malformed++;
     sp_log(d, "error", "malformed command (op %ld %s, %zu bytes)", c.op,
            sp_op_to_str(c.op) ? sp_op_to_str(c.op) : "unknown", len);
     if (have_from)

@@ -49,9 +49,11 @@ static void on_stdin(evutil_socket_t fd, short what, void *arg)
     uint64_t skipped = d->in.skipped;
     while (sp_frame_next(&d->in, &frame, &len))
         sp_dispatch(d, frame, len);
-    if (d->in.skipped != skipped)
+    if (d->in.skipped != skipped) {
+        d->stats.dropped_frames += d->in.skipped - skipped;
         sp_log(d, "error", "dropped %llu frame(s) over %zu bytes",
                (unsigned long long)(d->in.skipped - skipped), d->in.max);
+    }
     sp_out_flush(d);
 }
 

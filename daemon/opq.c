@@ -75,6 +75,7 @@ struct sp_op *sp_op_begin(struct sp_daemon *d, const struct sp_cmd *c,
                           enum sp_opkind kind, const struct sp_mode *mode)
 {
     if (c->sock->nq[classes[kind].queue] >= d->limits.max_waiters) {
+        sp_limit_hit(d, SP_LIMIT_WAITERS);
         sp_reply_errno(d, c->pid, c->ref, ENOMEM);
         return NULL;
     }

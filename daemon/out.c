@@ -44,8 +44,10 @@ static void frame_header(struct sp_daemon *d, size_t n)
 
 static void note_level(struct sp_daemon *d)
 {
-    if (!d->out_high && evbuffer_get_length(d->out) > d->limits.out_high)
+    if (!d->out_high && evbuffer_get_length(d->out) > d->limits.out_high) {
         d->out_high = true;
+        sp_limit_hit(d, SP_LIMIT_OUT_HIGH);
+    }
 }
 
 void sp_emit(struct sp_daemon *d, const struct sp_enc *e, const void *tail,

@@ -118,6 +118,8 @@ struct sp_sock *sp_sock_add(struct sp_daemon *d, int fd, int domain, int type,
     s->hnext = t->slots[j];
     t->slots[j] = s;
     t->count++;
+    if (t->count > d->stats.sockets_peak)
+        d->stats.sockets_peak = t->count;
     s->owner = owner;
     sp_pid_ref(owner);
     sp_num_sock_added(d, s);

@@ -1,17 +1,26 @@
-%% The sockport API: OTP's `socket' module, served by sockportd.
+%% @doc The sockport API: OTP's `socket' module, served by sockportd.
 %%
 %% Every function takes and returns what the same function of `socket'
-%% does (the seed, shared/seed/socket-3.txt, is the specification; OTP 25's
-%% socket.erl the oracle). The argument checks are socket.erl's and
-%% prim_socket.erl's, clause for clause, so that bad input gives the same
-%% badarg, `{invalid, ...}' or error tuple. Where socket.erl calls the NIF,
-%% this module writes one command to the daemon's port and waits for one
-%% reply (PROTOCOL.md): the daemon does the waiting for blocking and timed
-%% calls, and answers nowait calls at once.
+%% does: the same arguments, results, error terms and ``{'$socket', ...}''
+%% messages, so OTP's `socket' documentation is the reference, and the
+%% README's "Differences from `socket'" lists where sockport departs from
+%% it. The sockets live in `sockportd', a separate program that the
+%% application starts (one per shard) and restarts when it dies; a
+%% crash there cannot take the VM down.
 %%
-%% A socket is `{'$socket', {sockport, Port, Id}}': the port of the daemon
+%% Where socket.erl calls its NIF, this module writes one command to the
+%% daemon's port and waits for one reply: the daemon does the waiting for
+%% blocking and timed calls, and answers nowait calls at once. The
+%% argument checks are socket.erl's and prim_socket.erl's, clause for
+%% clause, so that bad input gives the same badarg, `{invalid, ...}' or
+%% error tuple.
+%%
+%% A socket is ``{'$socket', {sockport, Port, Id}}'': the port of the daemon
 %% that holds it and the daemon's id for it. A handle of a dead daemon
 %% names a dead port, so it can only ever get `{error, closed}'.
+%%
+%% Besides `socket''s functions, {@link daemon_info/0} gives the state and
+%% statistics of each daemon.
 -module(sockport).
 
 -include("sockport_ops.hrl").
@@ -31,6 +40,9 @@
 -export([connect/1]).
 -export([connect/2]).
 -export([connect/3]).
+%% daemon_info
+-export([daemon_info/0]).
+-export([daemon_info/1]).
 %% debug
 -export([debug/1]).
 -export([socket_debug/1]).
@@ -182,99 +194,221 @@
 -export_type([info_keys/0]).
 -export_type([socket_counters/0]).
 -export_type([socket_info/0]).
+-export_type([daemon_info/0]).
 
 %% ===========================================================================
 %% Types (the seed's; where OTP 25's socket module has the same type, it is
 %% reused rather than copied)
 
--opaque socket_handle() :: {sockport, port(), pos_integer()}.
+-type socket_handle() :: {sockport, port(), pos_integer()}.
+%% The daemon's port and its id for the socket. Opaque to users (a plain
+%% type so that the modules of the application can look inside).
 -type socket() :: {'$socket', socket_handle()}.
+%% A socket of sockport: what `open', `accept' and the others return, and
+%% what every other function takes.
 
 -type select_tag() ::
         accept | connect |
         recv | recvfrom | recvmsg | send | sendto | sendmsg | sendfile |
         {recv | recvfrom | recvmsg | send | sendto | sendmsg | sendfile,
          ContData :: term()}.
+%% What a select operation was: the function, with the continuation data a
+%% later call of send, sendto, sendmsg or sendfile takes.
 -type select_handle() :: reference().
+%% The reference of a select operation, in its `select' and `abort'
+%% messages.
 -type select_info() ::
         {select_info, SelectTag :: select_tag(),
          SelectHandle :: select_handle()}.
+%% What a nowait call returns: `{select, SelectInfo}'; a
+%% ``{'$socket', Socket, select, SelectHandle}'' message follows when the socket is ready.
 -type completion_tag() ::
         accept | connect |
         recv | recvfrom | recvmsg | send | sendto | sendmsg.
+%% As `socket''s (completion operations are Windows-only; never returned
+%% here).
 -type completion_handle() :: reference().
+%% As `socket''s (Windows-only).
 -type completion_info() ::
         {completion_info, CompletionTag :: completion_tag(),
          CompletionHandle :: completion_handle()}.
+%% As `socket''s (Windows-only).
 -type invalid() :: {invalid, What :: term()}.
+%% An argument or state that the call cannot take, as `socket' reports it.
 -type eei() ::
         #{info := econnreset | econnaborted | netname_deleted |
                   too_many_cmds | atom(),
           raw_info := term()}.
+%% Extended error information, as `socket''s (Windows-only).
 
 -type domain() :: socket:domain().
+%% The address family: `inet', `inet6', `local' or `unspec'.
 -type type() :: socket:type().
+%% The socket type: `stream', `dgram', `raw', `rdm' or `seqpacket'.
 -type protocol() :: socket:protocol().
+%% A protocol by name (`tcp', `udp', `sctp', `icmp', ..., as the system's
+%% protocol table names them).
 -type port_number() :: socket:port_number().
+%% A port number of inet and inet6 addresses.
 -type in_addr() :: socket:in_addr().
+%% An IPv4 address.
 -type in6_addr() :: socket:in6_addr().
+%% An IPv6 address.
 -type in6_flow_info() :: 0..16#FFFFF.
+%% The flow information of an IPv6 address.
 -type in6_scope_id() :: 0..16#FFFFFFFF.
+%% The scope id (interface index) of an IPv6 address.
 -type sockaddr() :: socket:sockaddr().
+%% A socket address of any family.
 -type sockaddr_recv() :: socket:sockaddr_recv().
+%% A socket address as received: a sockaddr(), or the bytes of one of an
+%% unknown family.
 -type sockaddr_in() :: socket:sockaddr_in().
+%% An inet (IPv4) socket address.
 -type sockaddr_in6() :: socket:sockaddr_in6().
+%% An inet6 (IPv6) socket address.
 -type sockaddr_un() :: socket:sockaddr_un().
+%% A local (unix) socket address: a path, or an abstract name (starting with
+%% a 0 byte).
 -type sockaddr_ll() :: socket:sockaddr_ll().
+%% A link-level (packet) socket address.
 -type sockaddr_dl() :: socket:sockaddr_dl().
+%% A link-level socket address of the BSDs.
 -type sockaddr_unspec() :: socket:sockaddr_unspec().
+%% A socket address of the unspec family: raw bytes.
 -type sockaddr_native() :: socket:sockaddr_native().
+%% A socket address of a family given by number, with raw bytes.
 -type packet_type() ::
         host | broadcast | multicast | otherhost | outgoing |
         loopback | user | kernel | fastroute | non_neg_integer().
+%% The packet type of a link-level address.
 -type hatype() ::
         netrom | eether | ether | ax25 | pronet | chaos | ieee802 |
         arcnet | appletlk | dlci | atm | metricom | ieee1394 | eui64 |
         infiniband | tunnel | tunnel6 | loopback | localtlk | none |
         void | non_neg_integer().
+%% The hardware address type of an interface (`ioctl(S, gifhwaddr, Name)').
 -type msg_flag() :: socket:msg_flag().
+%% A message flag of send, recv and their relatives.
 -type level() :: socket:level().
+%% A protocol level of socket options: `socket', `ip', `ipv6', `tcp', `udp',
+%% `sctp', ...
 -type otp_socket_option() :: socket:otp_socket_option().
+%% An option of level `otp': settings of the socket itself rather than of
+%% the system's socket.
 -type socket_option() :: socket:socket_option().
+%% A socket option: `{Level, Opt}'.
 -type linger() :: socket:linger().
+%% The value of `{socket, linger}'.
 -type timeval() :: socket:timeval().
+%% A time as seconds and microseconds (option values, timestamps).
 -type ip_mreq() :: socket:ip_mreq().
+%% The value of `{ip, add_membership}' and `{ip, drop_membership}'.
 -type ip_mreq_source() :: socket:ip_mreq_source().
+%% The value of the `{ip, *_source_membership}' and `{ip, *block_source}'
+%% options.
 -type ip_msfilter() :: socket:ip_msfilter().
+%% The value of `{ip, msfilter}'.
 -type ip_pmtudisc() :: socket:ip_pmtudisc().
+%% The value of `{ip, mtu_discover}'.
 -type ip_tos() :: socket:ip_tos().
+%% The value of `{ip, tos}'.
 -type ip_pktinfo() :: socket:ip_pktinfo().
+%% The value of an `{ip, pktinfo}' control message.
 -type ipv6_mreq() :: socket:ipv6_mreq().
+%% The value of `{ipv6, add_membership}' and `{ipv6, drop_membership}'.
 -type ipv6_pmtudisc() :: socket:ipv6_pmtudisc().
+%% The value of `{ipv6, mtu_discover}'.
 -type ipv6_hops() :: socket:ipv6_hops().
+%% The value of `{ipv6, unicast_hops}' and `{ipv6, multicast_hops}'.
 -type ipv6_pktinfo() :: socket:ipv6_pktinfo().
+%% The value of an `{ipv6, pktinfo}' control message.
 -type sctp_assocparams() :: socket:sctp_assocparams().
+%% The value of `{sctp, associnfo}'.
 -type sctp_event_subscribe() :: socket:sctp_event_subscribe().
+%% The value of `{sctp, events}'.
 -type sctp_initmsg() :: socket:sctp_initmsg().
+%% The value of `{sctp, initmsg}'.
 -type sctp_rtoinfo() :: socket:sctp_rtoinfo().
+%% The value of `{sctp, rtoinfo}'.
 -type msg() :: socket:msg().
+%% A message of sendmsg or recvmsg.
 -type msg_send() :: socket:msg_send().
+%% The message sendmsg sends: `iov', and optionally `addr' and `ctrl'.
 -type msg_recv() :: socket:msg_recv().
+%% The message recvmsg returns: `iov', `flags', and `addr' and `ctrl' when
+%% there are any.
 -type native_value() :: integer() | boolean() | binary().
+%% An option value of getopt_native and setopt_native.
 -type cmsg() :: socket:cmsg().
+%% A control message.
 -type cmsg_send() :: socket:cmsg_send().
+%% A control message to send: a known `{Level, Type}' with a `value', or raw
+%% `data'.
 -type cmsg_recv() :: socket:cmsg_recv().
+%% A received control message: its `data', and its decoded `value' where it
+%% has one.
 -type ee_origin() :: socket:ee_origin().
+%% The origin of an extended error.
 -type icmp_dest_unreach() :: socket:icmp_dest_unreach().
+%% The code of an ICMP destination unreachable error.
 -type icmpv6_dest_unreach() :: socket:icmpv6_dest_unreach().
+%% The code of an ICMPv6 destination unreachable error.
 -type extended_err() :: socket:extended_err().
+%% An error from the error queue (`recvmsg(S, [errqueue], ...)' with
+%% `recverr' set).
 -type posix() :: inet:posix().
+%% An error of the system, as inet names it (`econnrefused', `eagain', ...).
 -type info_keys() :: socket:info_keys().
+%% The columns of i/0,1,2.
 -type socket_counters() :: socket:socket_counters().
+%% The counters of info/1.
 -type socket_info() :: socket:socket_info().
+%% What info/1 returns of a socket.
+
+-type daemon_info() ::
+        #{shard := non_neg_integer(),
+          status := starting | up | down,
+          path => file:filename(),
+          launch => [string()],
+          os_pid => non_neg_integer() | undefined,
+          launcher_os_pid => non_neg_integer() | undefined,
+          up_since => integer() | undefined,
+          starts => non_neg_integer(),
+          restarts => non_neg_integer(),
+          deaths => non_neg_integer(),
+          sandbox_kills => non_neg_integer(),
+          last_down => term(),
+          sockets => non_neg_integer(),
+          sockets_peak => non_neg_integer(),
+          pids => non_neg_integer(),
+          out_queue => non_neg_integer(),
+          commands => non_neg_integer(),
+          malformed_commands => non_neg_integer(),
+          dropped_frames => non_neg_integer(),
+          limits => #{max_sockets | max_waiters | out_high =>
+                          non_neg_integer()},
+          limit_hits => #{max_sockets | max_waiters | out_high =>
+                              non_neg_integer()}}.
+%% The state and statistics of one daemon (daemon_info/0,1). From the
+%% router: `status', the daemon's `path' and `launch' prefix, `os_pid' (the
+%% daemon's pid as it reports it), `launcher_os_pid' (the pid of the
+%% program the port started: the daemon's own, or the launcher's with a
+%% prefix that forks), `up_since' (system time in ms), how many daemons
+%% `starts', `restarts' (starts after the first), `deaths',
+%% `sandbox_kills' (deaths by the sandbox) and `last_down' (why the last
+%% one died). From a daemon that is up: the `sockets' it holds and the
+%% most it held (`sockets_peak'), the processes it watches (`pids'), the
+%% bytes queued for the VM (`out_queue'), the `commands' it read,
+%% `malformed_commands', `dropped_frames' (over the frame limit), its
+%% `limits' and how often each refused a call or stopped reading
+%% (`limit_hits').
 
 -type timeout_or_handle() ::
         infinity | non_neg_integer() | nowait | select_handle().
+%% How long a call may wait: milliseconds, `infinity', or `nowait' (or a
+%% select handle of the caller's choosing) for a `{select, SelectInfo}'
+%% answer at once.
 
 %% ===========================================================================
 %% Internal term formats
@@ -285,7 +419,7 @@
 %% ===========================================================================
 %% accept - accept a connection on a socket
 
-%% Waits for a connection on a listening socket; the new socket lives
+%% @doc Waits for a connection on a listening socket; the new socket lives
 %% in the listener's daemon.
 -spec accept(ListenSocket) -> {ok, Socket} | {error, Reason} when
       ListenSocket :: socket(),
@@ -294,7 +428,7 @@
 accept(ListenSocket) ->
     accept(ListenSocket, ?ESOCK_ACCEPT_TIMEOUT_DEFAULT).
 
-%% accept/1 with a time limit (ms), infinity, or nowait / a select
+%% @doc accept/1 with a time limit (ms), infinity, or nowait / a select
 %% handle for a select message.
 -spec accept(ListenSocket, Timeout) ->
           {ok, Socket} | {select, SelectInfo} | {error, Reason} when
@@ -325,7 +459,7 @@ accept(ListenSocket, Timeout) ->
 %% ===========================================================================
 %% bind - bind a name (an address) to a socket
 
-%% Binds a name to a socket; any, broadcast and loopback name the
+%% @doc Binds a name to a socket; any, broadcast and loopback name the
 %% address of that kind in the socket's domain.
 -spec bind(Socket, Addr) -> ok | {error, Reason} when
       Socket :: socket(),
@@ -368,7 +502,7 @@ bind_addr(Port, Id, Addr) ->
 %% ===========================================================================
 %% cancel - cancel an operation resulting in a select
 
-%% Cancels the caller's select operation, flushing its select or abort
+%% @doc Cancels the caller's select operation, flushing its select or abort
 %% message if one came.
 -spec cancel(Socket, SelectInfo) -> ok | {error, Reason} when
       Socket :: socket(),
@@ -397,7 +531,7 @@ cancel(Socket, SelectInfo) ->
 %% ===========================================================================
 %% cancel_monitor - cancel a socket monitor
 
-%% Turns off a monitor made by monitor/1; true if it was found (no 'DOWN'
+%% @doc Turns off a monitor made by monitor/1; true if it was found (no 'DOWN'
 %% will come), false if not (its 'DOWN' may be in the mailbox already).
 -spec cancel_monitor(MRef) -> boolean() when
       MRef :: reference().
@@ -460,7 +594,7 @@ flush_abort_msg(Socket, Ref) ->
 %% ===========================================================================
 %% close - close a file descriptor
 
-%% Closes the socket; any process may close it.
+%% @doc Closes the socket; any process may close it.
 -spec close(Socket) -> ok | {error, Reason} when
       Socket :: socket(),
       Reason :: posix() | closed | timeout.
@@ -472,19 +606,17 @@ close(Socket) ->
 %% ===========================================================================
 %% connect - initiate a connection on a socket
 
-%% Completes a connect that was started with nowait or a select handle,
+%% @doc Completes a connect that was started with nowait or a select handle,
 %% after its select message.
 -spec connect(Socket) -> ok | {error, Reason} when
       Socket :: socket(),
       Reason :: posix() | closed | invalid().
-%% Finalize connect after connect(,, nowait | select_handle())
-%% and a received select message.
 connect(?socket(Port, Id)) when ?IS_SOCKET(Port, Id) ->
     simple(sockport_cmd:request(Port, ?SP_OP_CONNECT_FINISH, Id, []));
 connect(Socket) ->
     erlang:error(badarg, [Socket]).
 
-%% Connects the socket, waiting as long as it takes.
+%% @doc Connects the socket, waiting as long as it takes.
 -spec connect(Socket, SockAddr) -> ok | {error, Reason} when
       Socket :: socket(),
       SockAddr :: sockaddr(),
@@ -492,7 +624,7 @@ connect(Socket) ->
 connect(Socket, SockAddr) ->
     connect(Socket, SockAddr, infinity).
 
-%% Connects with a time limit, or nowait / a select handle.
+%% @doc Connects with a time limit, or nowait / a select handle.
 -spec connect(Socket, SockAddr, Timeout) ->
           ok | {select, SelectInfo} | {error, Reason} when
       Socket :: socket(),
@@ -523,15 +655,30 @@ connect(Socket, SockAddr, Timeout) ->
     erlang:error(badarg, [Socket, SockAddr, Timeout]).
 
 %% ===========================================================================
+%% daemon_info - the daemons (sockport's own)
+
+%% @doc The state and statistics of every daemon, one map per shard (see
+%% {@link daemon_info()}).
+-spec daemon_info() -> [daemon_info()].
+daemon_info() ->
+    sockport_daemon:daemon_info().
+
+%% @doc The state and statistics of one shard's daemon (shards count from
+%% 0, up to the `shards' setting less one).
+-spec daemon_info(Shard :: non_neg_integer()) -> daemon_info().
+daemon_info(Shard) ->
+    sockport_daemon:daemon_info(Shard).
+
+%% ===========================================================================
 %% debug - the daemons' debug log; the debug default of new sockets
 
-%% Turns on or off the daemons' log of every command (logged by the router
+%% @doc Turns on or off the daemons' log of every command (logged by the router
 %% at level debug), as OTP's debug/1 turns on the NIF's debug printouts.
 -spec debug(D :: boolean()) -> ok.
 debug(D) ->
     sockport_info:debug(D).
 
-%% Sets the {otp, debug} that sockets opened from now on start with.
+%% @doc Sets the {otp, debug} that sockets opened from now on start with.
 -spec socket_debug(D :: boolean()) -> ok.
 socket_debug(D) ->
     sockport_info:socket_debug(D).
@@ -539,7 +686,7 @@ socket_debug(D) ->
 %% ===========================================================================
 %% getopt - get value for a socket option
 
-%% Reads a socket option.
+%% @doc Reads a socket option.
 -spec getopt(Socket, SocketOption) ->
           {ok, Value :: term()} | {error, Reason} when
       Socket :: socket(),
@@ -549,7 +696,7 @@ socket_debug(D) ->
 getopt(?socket(Port, Id), SocketOption) when ?IS_SOCKET(Port, Id) ->
     sockport_opt:getopt(Port, Id, SocketOption).
 
-%% Backwards compatibility: getopt(S, Level, Opt) and the native
+%% @doc Backwards compatibility: getopt(S, Level, Opt) and the native
 %% getopt(S, Level, {NativeOpt, ValueSpec}).
 -spec getopt(Socket, Level, Opt) ->
           {ok, Value :: term()} | {error, Reason} when
@@ -562,7 +709,7 @@ getopt(Socket, Level, {NativeOpt, ValueSpec}) when is_integer(NativeOpt) ->
 getopt(Socket, Level, Opt) ->
     getopt(Socket, {Level, Opt}).
 
-%% Reads an option given by its C level and name (or a table option),
+%% @doc Reads an option given by its C level and name (or a table option),
 %% as an integer, a boolean or the bytes of a buffer of the given size.
 -spec getopt_native(Socket, SocketOption, ValueSpec) ->
           {ok, Value :: term()} | {error, Reason} when
@@ -578,12 +725,12 @@ getopt_native(?socket(Port, Id), SocketOption, ValueSpec)
 %% ===========================================================================
 %% i - list sockets
 
-%% Prints a table of every registered socket with the default columns.
+%% @doc Prints a table of every registered socket with the default columns.
 -spec i() -> ok.
 i() ->
     sockport_info:i().
 
-%% The table with these columns, or of the sockets of one domain, protocol
+%% @doc The table with these columns, or of the sockets of one domain, protocol
 %% or type.
 -spec i(InfoKeys) -> ok when
       InfoKeys :: info_keys();
@@ -596,7 +743,7 @@ i() ->
 i(Arg) ->
     sockport_info:i(Arg).
 
-%% The table of the sockets of one domain, protocol or type, with these
+%% @doc The table of the sockets of one domain, protocol or type, with these
 %% columns.
 -spec i(Domain | Proto | Type, InfoKeys) -> ok when
       Domain :: inet | inet6 | local,
@@ -609,12 +756,12 @@ i(Selection, InfoKeys) ->
 %% ===========================================================================
 %% info - counters and states of a socket, or of all of them
 
-%% The counters of every daemon summed, iov_max, and the global switches.
+%% @doc The counters of every daemon summed, iov_max, and the global switches.
 -spec info() -> map().
 info() ->
     sockport_info:info().
 
-%% The counters, queues and states of a socket; for a closed one, those
+%% @doc The counters, queues and states of a socket; for a closed one, those
 %% it had when it closed.
 -spec info(Socket) -> socket_info() when
       Socket :: socket().
@@ -624,7 +771,7 @@ info(Socket) ->
 %% ===========================================================================
 %% ioctl - control device
 
-%% Gets a socket or interface parameter: gifconf, nread, nwrite, nspace,
+%% @doc Gets a socket or interface parameter: gifconf, nread, nwrite, nspace,
 %% atmark or tcp_info.
 -spec ioctl(Socket, GetRequest) -> {ok, Result} | {error, Reason} when
       Socket :: socket(),
@@ -635,7 +782,7 @@ info(Socket) ->
 ioctl(Socket, GetRequest) ->
     sockport_ioctl:ioctl(Socket, GetRequest).
 
-%% Gets a parameter of the interface with the given index (gifname) or
+%% @doc Gets a parameter of the interface with the given index (gifname) or
 %% name (the other get requests), or tcp_info of version 0.
 -spec ioctl(Socket, GetRequest, NameOrIndex) ->
           {ok, Result} | {error, Reason} when
@@ -654,7 +801,7 @@ ioctl(Socket, GetRequest) ->
 ioctl(Socket, Request, Arg) ->
     sockport_ioctl:ioctl(Socket, Request, Arg).
 
-%% Sets a parameter of the interface with the given name (a privileged
+%% @doc Sets a parameter of the interface with the given name (a privileged
 %% operation): flags, addresses, MTU, transmit queue length.
 -spec ioctl(Socket, SetRequest, Name, Value) -> ok | {error, Reason} when
       Socket :: socket(),
@@ -669,14 +816,14 @@ ioctl(Socket, SetRequest, Name, Value) ->
 %% ===========================================================================
 %% listen - listen for connections on a socket
 
-%% Makes the socket a listening socket with OTP's default backlog (5).
+%% @doc Makes the socket a listening socket with OTP's default backlog (5).
 -spec listen(Socket) -> ok | {error, Reason} when
       Socket :: socket(),
       Reason :: posix() | closed.
 listen(Socket) ->
     listen(Socket, ?ESOCK_LISTEN_BACKLOG_DEFAULT).
 
-%% Makes the socket a listening socket.
+%% @doc Makes the socket a listening socket.
 -spec listen(Socket, Backlog) ->
           ok | {error, Reason} | {invalid, {integer_range, integer()}} when
       Socket :: socket(),
@@ -697,7 +844,7 @@ listen(Socket, Backlog) ->
 %% ===========================================================================
 %% monitor - monitor a socket
 
-%% Starts monitoring Socket: when it closes (or its daemon dies) the caller
+%% @doc Starts monitoring Socket: when it closes (or its daemon dies) the caller
 %% gets {'DOWN', MRef, socket, Socket, closed}; at once if it is closed.
 -spec monitor(Socket) -> reference() when
       Socket :: socket().
@@ -709,7 +856,7 @@ monitor(Socket) ->
 %% ===========================================================================
 %% number_of - how many sockets
 
-%% How many registered sockets (use_registry true) the daemons hold.
+%% @doc How many registered sockets (use_registry true) the daemons hold.
 -spec number_of() -> non_neg_integer().
 number_of() ->
     sockport_info:number_of().
@@ -717,7 +864,7 @@ number_of() ->
 %% ===========================================================================
 %% open - create an endpoint for communication
 
-%% Makes a socket of a descriptor of the daemon (see open/2).
+%% @doc Makes a socket of a descriptor of the daemon (see open/2).
 -spec open(FD) -> {ok, Socket} | {error, Reason} when
       FD :: integer(),
       Socket :: socket(),
@@ -727,7 +874,7 @@ open(FD) when is_integer(FD) ->
 open(FD) ->
     erlang:error(badarg, [FD]).
 
-%% Makes a socket of a descriptor of the daemon (one `{otp, fd}' gave, or
+%% @doc Makes a socket of a descriptor of the daemon (one `{otp, fd}' gave, or
 %% one received in a message), a duplicate of it unless dup is false; or
 %% opens a socket of the domain and type (default protocol).
 -spec open(FD, Opts) -> {ok, Socket} | {error, Reason} when
@@ -755,7 +902,7 @@ open(FD, Opts) when is_map(Opts) ->
 open(Domain, Type) ->
     open(Domain, Type, 0).
 
-%% Opens a socket of the domain, type and protocol (or options).
+%% @doc Opens a socket of the domain, type and protocol (or options).
 -spec open(Domain, Type, Opts) -> {ok, Socket} | {error, Reason} when
       Domain :: domain() | integer(),
       Type :: type() | integer(),
@@ -773,7 +920,7 @@ open(Domain, Type, Opts) when is_map(Opts) ->
 open(Domain, Type, Protocol) ->
     open(Domain, Type, Protocol, #{}).
 
-%% Opens a socket, in the network namespace of the file netns names if
+%% @doc Opens a socket, in the network namespace of the file netns names if
 %% given; of the other options, debug is passed on and use_registry is
 %% accepted (sockport sockets are never in OTP's registry).
 -spec open(Domain, Type, Protocol, Opts) ->
@@ -855,7 +1002,7 @@ enc_open_opts(Opts) ->
 %% ===========================================================================
 %% peername - return the address of the peer connected to the socket
 
-%% The address of the connected peer.
+%% @doc The address of the connected peer.
 -spec peername(Socket) -> {ok, SockAddr} | {error, Reason} when
       Socket :: socket(),
       SockAddr :: sockaddr_recv(),
@@ -868,7 +1015,7 @@ peername(Socket) ->
 %% ===========================================================================
 %% recv - receive a message from a socket
 
-%% Receives what is there, waiting for at least one byte.
+%% @doc Receives what is there, waiting for at least one byte.
 -spec recv(Socket) -> {ok, Data} | {error, Reason} | {error, {Reason, Data}}
               when
       Socket :: socket(),
@@ -877,7 +1024,7 @@ peername(Socket) ->
 recv(Socket) ->
     recv(Socket, 0, ?ESOCK_RECV_FLAGS_DEFAULT, ?ESOCK_RECV_TIMEOUT_DEFAULT).
 
-%% Receives Length bytes (0: what is there), or with Flags.
+%% @doc Receives Length bytes (0: what is there), or with Flags.
 -spec recv(Socket, Flags | Length) ->
           {ok, Data} | {error, Reason} | {error, {Reason, Data}} when
       Socket :: socket(),
@@ -891,7 +1038,7 @@ recv(Socket, Length) ->
     recv(Socket, Length,
          ?ESOCK_RECV_FLAGS_DEFAULT, ?ESOCK_RECV_TIMEOUT_DEFAULT).
 
-%% recv/2 with Flags or a time limit / nowait / select handle.
+%% @doc recv/2 with Flags or a time limit / nowait / select handle.
 -spec recv(Socket, Flags | Length, Timeout | Flags) ->
           {ok, Data} |
           {select, SelectInfo} | {select, {SelectInfo, Data}} |
@@ -910,7 +1057,7 @@ recv(Socket, Length, Flags) when is_list(Flags) ->
 recv(Socket, Length, Timeout) ->
     recv(Socket, Length, ?ESOCK_RECV_FLAGS_DEFAULT, Timeout).
 
-%% Receives Length bytes (0: what is there) with flags and a waiting
+%% @doc Receives Length bytes (0: what is there) with flags and a waiting
 %% mode; data that came before an error or timeout is returned with it.
 -spec recv(Socket, Length, Flags, Timeout) ->
           {ok, Data} |
@@ -929,7 +1076,7 @@ recv(Socket, Length, Flags, Timeout) ->
 %% ===========================================================================
 %% recvfrom - receive a message from a socket
 
-%% Receives a datagram and its source.
+%% @doc Receives a datagram and its source.
 -spec recvfrom(Socket) -> {ok, {Source, Data}} | {error, Reason} when
       Socket :: socket(),
       Source :: sockaddr_recv(),
@@ -938,7 +1085,7 @@ recv(Socket, Length, Flags, Timeout) ->
 recvfrom(Socket) ->
     recvfrom(Socket, 0).
 
-%% recvfrom/1 with a buffer size or flags.
+%% @doc recvfrom/1 with a buffer size or flags.
 -spec recvfrom(Socket, Flags | BufSz) ->
           {ok, {Source, Data}} | {error, Reason} when
       Socket :: socket(),
@@ -953,7 +1100,7 @@ recvfrom(Socket, BufSz) ->
     recvfrom(Socket, BufSz,
              ?ESOCK_RECV_FLAGS_DEFAULT, ?ESOCK_RECV_TIMEOUT_DEFAULT).
 
-%% recvfrom/2 with flags or a waiting mode.
+%% @doc recvfrom/2 with flags or a waiting mode.
 -spec recvfrom(Socket, Flags | BufSz, Timeout | Flags) ->
           {ok, {Source, Data}} | {select, SelectInfo} | {error, Reason} when
       Socket :: socket(),
@@ -971,7 +1118,7 @@ recvfrom(Socket, BufSz, Flags) when is_list(Flags) ->
 recvfrom(Socket, BufSz, Timeout) ->
     recvfrom(Socket, BufSz, ?ESOCK_RECV_FLAGS_DEFAULT, Timeout).
 
-%% Receives a datagram of at most BufSz bytes (0: the default) and its
+%% @doc Receives a datagram of at most BufSz bytes (0: the default) and its
 %% source.
 -spec recvfrom(Socket, BufSz, Flags, Timeout) ->
           {ok, {Source, Data}} | {select, SelectInfo} | {error, Reason} when
@@ -989,7 +1136,7 @@ recvfrom(Socket, BufSz, Flags, Timeout) ->
 %% ===========================================================================
 %% recvmsg - receive a message from a socket, with its control messages
 
-%% Receives a message (a datagram, or what is there on a stream), its
+%% @doc Receives a message (a datagram, or what is there on a stream), its
 %% source, flags and control messages.
 -spec recvmsg(Socket) -> {ok, Msg} | {error, Reason} when
       Socket :: socket(),
@@ -999,7 +1146,7 @@ recvmsg(Socket) ->
     recvmsg(Socket, 0, 0, ?ESOCK_RECV_FLAGS_DEFAULT,
             ?ESOCK_RECV_TIMEOUT_DEFAULT).
 
-%% recvmsg/1 with flags or a waiting mode.
+%% @doc recvmsg/1 with flags or a waiting mode.
 -spec recvmsg(Socket, Flags | Timeout) ->
           {ok, Msg} | {select, SelectInfo} | {error, Reason} when
       Socket :: socket(),
@@ -1013,7 +1160,7 @@ recvmsg(Socket, Flags) when is_list(Flags) ->
 recvmsg(Socket, Timeout) ->
     recvmsg(Socket, 0, 0, ?ESOCK_RECV_FLAGS_DEFAULT, Timeout).
 
-%% recvmsg/2 with flags and a waiting mode, or with buffer sizes.
+%% @doc recvmsg/2 with flags and a waiting mode, or with buffer sizes.
 -spec recvmsg(Socket, Flags, Timeout) ->
           {ok, Msg} | {select, SelectInfo} | {error, Reason} when
       Socket :: socket(),
@@ -1034,7 +1181,7 @@ recvmsg(Socket, BufSz, CtrlSz) when is_integer(BufSz), is_integer(CtrlSz) ->
     recvmsg(Socket, BufSz, CtrlSz, ?ESOCK_RECV_FLAGS_DEFAULT,
             ?ESOCK_RECV_TIMEOUT_DEFAULT).
 
-%% recvmsg/3 with buffer sizes and a waiting mode.
+%% @doc recvmsg/3 with buffer sizes and a waiting mode.
 -spec recvmsg(Socket, BufSz, CtrlSz, Timeout) ->
           {ok, Msg} | {select, SelectInfo} | {error, Reason} when
       Socket :: socket(),
@@ -1047,7 +1194,7 @@ recvmsg(Socket, BufSz, CtrlSz) when is_integer(BufSz), is_integer(CtrlSz) ->
 recvmsg(Socket, BufSz, CtrlSz, Timeout) ->
     recvmsg(Socket, BufSz, CtrlSz, ?ESOCK_RECV_FLAGS_DEFAULT, Timeout).
 
-%% Receives a message into buffers of BufSz and CtrlSz bytes (0: the
+%% @doc Receives a message into buffers of BufSz and CtrlSz bytes (0: the
 %% socket's {otp, rcvbuf} and {otp, rcvctrlbuf}); a message that does not
 %% fit is truncated and says so in its flags (trunc, ctrunc).
 -spec recvmsg(Socket, BufSz, CtrlSz, Flags, Timeout) ->
@@ -1066,7 +1213,7 @@ recvmsg(Socket, BufSz, CtrlSz, Flags, Timeout) ->
 %% ===========================================================================
 %% send - send a message on a socket
 
-%% Sends all of Data on a connected socket.
+%% @doc Sends all of Data on a connected socket.
 -spec send(Socket, Data) ->
           ok | {ok, RestData} | {error, Reason} | {error, {Reason, RestData}}
               when
@@ -1077,7 +1224,7 @@ recvmsg(Socket, BufSz, CtrlSz, Flags, Timeout) ->
 send(Socket, Data) ->
     send(Socket, Data, ?ESOCK_SEND_FLAGS_DEFAULT, ?ESOCK_SEND_TIMEOUT_DEFAULT).
 
-%% send/2 with flags, a waiting mode, or a continuation.
+%% @doc send/2 with flags, a waiting mode, or a continuation.
 -spec send(Socket, Data, Flags | Cont | Timeout) ->
           ok | {ok, RestData} |
           {select, SelectInfo} | {select, {SelectInfo, RestData}} |
@@ -1097,7 +1244,7 @@ send(Socket, Data, Flags_Cont)
 send(Socket, Data, Timeout) ->
     send(Socket, Data, ?ESOCK_SEND_FLAGS_DEFAULT, Timeout).
 
-%% Sends Data with flags (or continues a send after its select message)
+%% @doc Sends Data with flags (or continues a send after its select message)
 %% and a waiting mode; what was not sent comes back as RestData.
 -spec send(Socket, Data, Flags | Cont, Timeout) ->
           ok | {ok, RestData} |
@@ -1117,7 +1264,7 @@ send(Socket, Data, Flags_Cont, Timeout) ->
 %% ===========================================================================
 %% sendfile - send a file on a socket
 
-%% Sends the whole file (a raw file:fd() of the caller), waiting as long
+%% @doc Sends the whole file (a raw file:fd() of the caller), waiting as long
 %% as it takes.
 -spec sendfile(Socket, FileHandle) ->
           {ok, BytesSent} | {error, Reason} | {error, {Reason, BytesSent}}
@@ -1129,7 +1276,7 @@ send(Socket, Data, Flags_Cont, Timeout) ->
 sendfile(Socket, FileHandle) ->
     sendfile(Socket, FileHandle, 0, 0, infinity).
 
-%% Sends the whole file with a time limit, or nowait / a select handle.
+%% @doc Sends the whole file with a time limit, or nowait / a select handle.
 -spec sendfile(Socket, FileHandle, Timeout) ->
           {ok, BytesSent} |
           {select, SelectInfo} | {select, {SelectInfo, BytesSent}} |
@@ -1143,7 +1290,7 @@ sendfile(Socket, FileHandle) ->
 sendfile(Socket, FileHandle, Timeout) ->
     sendfile(Socket, FileHandle, 0, 0, Timeout).
 
-%% Sends Count bytes (0: up to the end) from Offset, or continues a
+%% @doc Sends Count bytes (0: up to the end) from Offset, or continues a
 %% sendfile after its select message, waiting as long as it takes.
 -spec sendfile(Socket, FileHandle | Cont, Offset, Count) ->
           {ok, BytesSent} | {error, Reason} | {error, {Reason, BytesSent}}
@@ -1158,10 +1305,10 @@ sendfile(Socket, FileHandle, Timeout) ->
 sendfile(Socket, FileHandle_Cont, Offset, Count) ->
     sendfile(Socket, FileHandle_Cont, Offset, Count, infinity).
 
-%% Sends Count bytes (0: up to the end) of the file from Offset, or
+%% @doc Sends Count bytes (0: up to the end) of the file from Offset, or
 %% continues a sendfile after its select message, with a waiting mode.
 %% The daemon reads the file itself with sendfile(2): the file must be
-%% one it can open as /proc/<VM pid>/fd/<n> (see the README).
+%% one it can open as /proc/&lt;VM pid&gt;/fd/&lt;n&gt; (see the README).
 -spec sendfile(Socket, FileHandle | Cont, Offset, Count, Timeout) ->
           {ok, BytesSent} |
           {select, SelectInfo} | {select, {SelectInfo, BytesSent}} |
@@ -1182,7 +1329,7 @@ sendfile(Socket, FileHandle_Cont, Offset, Count, Timeout) ->
 %% ===========================================================================
 %% sendmsg - send a message, with control messages, on a socket
 
-%% Sends the iov of Msg (to its addr, if any) with its control messages.
+%% @doc Sends the iov of Msg (to its addr, if any) with its control messages.
 -spec sendmsg(Socket, Msg) ->
           ok | {ok, RestData} | {error, Reason} | {error, {Reason, RestData}}
               when
@@ -1194,7 +1341,7 @@ sendmsg(Socket, Msg) ->
     sendmsg(Socket, Msg, ?ESOCK_SENDMSG_FLAGS_DEFAULT,
             ?ESOCK_SENDMSG_TIMEOUT_DEFAULT).
 
-%% sendmsg/2 with flags, a waiting mode, or a continuation.
+%% @doc sendmsg/2 with flags, a waiting mode, or a continuation.
 -spec sendmsg(Socket, Msg | RestData, Flags | Cont | Timeout) ->
           ok | {ok, RestData} |
           {select, SelectInfo} | {select, {SelectInfo, RestData}} |
@@ -1214,7 +1361,7 @@ sendmsg(Socket, Data, Flags_Cont)
 sendmsg(Socket, Msg, Timeout) ->
     sendmsg(Socket, Msg, ?ESOCK_SENDMSG_FLAGS_DEFAULT, Timeout).
 
-%% Sends Msg with flags (or continues a sendmsg after its select message
+%% @doc Sends Msg with flags (or continues a sendmsg after its select message
 %% with the rest of its iov, a list or a msg_send()) and a waiting mode;
 %% what was not sent comes back as the rest of the iov.
 -spec sendmsg(Socket, Msg | RestData, Flags | Cont, Timeout) ->
@@ -1235,7 +1382,7 @@ sendmsg(Socket, Msg_Rest, Flags_Cont, Timeout) ->
 %% ===========================================================================
 %% sendto - send a message on a socket
 
-%% Sends Data to Dest.
+%% @doc Sends Data to Dest.
 -spec sendto(Socket, Data, Dest | Cont) ->
           ok | {ok, RestData} | {error, Reason} | {error, {Reason, RestData}}
               when
@@ -1248,7 +1395,7 @@ sendmsg(Socket, Msg_Rest, Flags_Cont, Timeout) ->
 sendto(Socket, Data, Dest_Cont) ->
     sendto(Socket, Data, Dest_Cont, ?ESOCK_SENDTO_FLAGS_DEFAULT).
 
-%% sendto/3 with flags or a waiting mode, or continues a sendto.
+%% @doc sendto/3 with flags or a waiting mode, or continues a sendto.
 -spec sendto(Socket, Data, Dest | Cont, Flags | Timeout) ->
           ok | {ok, RestData} |
           {select, SelectInfo} | {select, {SelectInfo, RestData}} |
@@ -1269,7 +1416,7 @@ sendto(Socket, Data, ?SELECT_INFO(_, _) = Cont, Timeout) ->
 sendto(Socket, Data, Dest, Timeout) ->
     sendto(Socket, Data, Dest, ?ESOCK_SENDTO_FLAGS_DEFAULT, Timeout).
 
-%% Sends Data to Dest with flags and a waiting mode.
+%% @doc Sends Data to Dest with flags and a waiting mode.
 -spec sendto(Socket, Data, Dest, Flags, Timeout) ->
           ok | {ok, RestData} |
           {select, SelectInfo} | {select, {SelectInfo, RestData}} |
@@ -1288,7 +1435,7 @@ sendto(Socket, Data, Dest, Flags, Timeout) ->
 %% ===========================================================================
 %% setopt - set value on a socket option
 
-%% Sets a socket option.
+%% @doc Sets a socket option.
 -spec setopt(Socket, SocketOption, Value) -> ok | {error, Reason} when
       Socket :: socket(),
       SocketOption :: {Level :: otp, Opt :: otp_socket_option()} |
@@ -1300,7 +1447,7 @@ setopt(?socket(Port, Id), SocketOption, Value) when ?IS_SOCKET(Port, Id) ->
 setopt(Socket, SocketOption, Value) ->
     erlang:error(badarg, [Socket, SocketOption, Value]).
 
-%% Backwards compatibility: setopt(S, Level, Opt, Value), native when Opt
+%% @doc Backwards compatibility: setopt(S, Level, Opt, Value), native when Opt
 %% is an integer and Value a binary.
 -spec setopt(Socket, Level, Opt, Value) -> ok | {error, Reason} when
       Socket :: socket(),
@@ -1313,7 +1460,7 @@ setopt(Socket, Level, Opt, Value) when is_integer(Opt), is_binary(Value) ->
 setopt(Socket, Level, Opt, Value) ->
     setopt(Socket, {Level, Opt}, Value).
 
-%% Sets an option given by its C level and name (or a table option) to an
+%% @doc Sets an option given by its C level and name (or a table option) to an
 %% integer, a boolean or raw bytes.
 -spec setopt_native(Socket, SocketOption, Value) -> ok | {error, Reason} when
       Socket :: socket(),
@@ -1330,32 +1477,32 @@ setopt_native(Socket, SocketOption, Value) ->
 %% ===========================================================================
 %% supports - what the platform (this build of sockport) supports
 
-%% Everything supports/1 knows, and the platform flags.
+%% @doc Everything supports/1 knows, and the platform flags.
 -spec supports() -> [{Key1 :: term(), boolean() | [{term(), term()}]}].
 supports() ->
     sockport_supports:supports().
 
-%% One table: options, msg_flags, protocols, ioctl_requests, ioctl_flags.
+%% @doc One table: options, msg_flags, protocols, ioctl_requests, ioctl_flags.
 -spec supports(Key1 :: term()) -> [{Key2 :: term(), term()}].
 supports(Key1) ->
     sockport_supports:supports(Key1).
 
-%% The options of one level.
+%% @doc The options of one level.
 -spec supports(Key1 :: term(), Key2 :: term()) -> [{term(), boolean()}].
 supports(Key1, Key2) ->
     sockport_supports:supports(Key1, Key2).
 
-%% One platform flag (sctp, ipv6, local, netns, sendfile).
+%% @doc One platform flag (sctp, ipv6, local, netns, sendfile).
 -spec is_supported(Key1 :: term()) -> boolean().
 is_supported(Key1) ->
     sockport_supports:is_supported(Key1).
 
-%% One entry of a table.
+%% @doc One entry of a table.
 -spec is_supported(Key1 :: term(), Key2 :: term()) -> boolean().
 is_supported(Key1, Key2) ->
     sockport_supports:is_supported(Key1, Key2).
 
-%% Undocumented legacy form of is_supported(options, {Level, Opt}).
+%% @doc Undocumented legacy form of is_supported(options, {Level, Opt}).
 -spec is_supported(options, Level :: atom(), Opt :: atom()) -> boolean().
 is_supported(options, Level, Opt) when is_atom(Level), is_atom(Opt) ->
     is_supported(options, {Level, Opt}).
@@ -1363,7 +1510,7 @@ is_supported(options, Level, Opt) when is_atom(Level), is_atom(Opt) ->
 %% ===========================================================================
 %% shutdown - shut down part of a full-duplex connection
 
-%% Shuts down reading, writing or both.
+%% @doc Shuts down reading, writing or both.
 -spec shutdown(Socket, How) -> ok | {error, Reason} when
       Socket :: socket(),
       How :: read | write | read_write,
@@ -1382,7 +1529,7 @@ shutdown(Socket, How) ->
 %% ===========================================================================
 %% sockname - return the current address of the socket
 
-%% The address the socket is bound to.
+%% @doc The address the socket is bound to.
 -spec sockname(Socket) -> {ok, SockAddr} | {error, Reason} when
       Socket :: socket(),
       SockAddr :: sockaddr_recv(),
@@ -1395,18 +1542,18 @@ sockname(Socket) ->
 %% ===========================================================================
 %% use_registry, which_sockets - the registered sockets
 
-%% Whether sockets opened from now on are registered (listed by
+%% @doc Whether sockets opened from now on are registered (listed by
 %% which_sockets/0,1, number_of/0 and i/0,1,2) unless open/4 says.
 -spec use_registry(D :: boolean()) -> ok.
 use_registry(D) when is_boolean(D) ->
     sockport_info:use_registry(D).
 
-%% Every registered socket of every daemon.
+%% @doc Every registered socket of every daemon.
 -spec which_sockets() -> [socket()].
 which_sockets() ->
     sockport_info:which_sockets().
 
-%% The registered sockets of a domain, type, protocol or owner, or those
+%% @doc The registered sockets of a domain, type, protocol or owner, or those
 %% for which Filter(info(Socket)) is true.
 -spec which_sockets(FilterRule) -> [socket()] when
       FilterRule :: inet | inet6 | local | stream | dgram | seqpacket |

@@ -11,11 +11,20 @@
 %% restarted here, with a back-off, so that no number of daemon deaths ever
 %% reaches the supervisor; only a daemon that cannot start at all on the
 %% first try stops the application from starting.
+%%
+%% The daemon may be started through a launch prefix (the `launch' key: a
+%% command such as `sudo -n' or `ip netns exec NAME' that runs the
+%% daemon's command line), so that it lives as another user, in another
+%% namespace or on another host. Starts, deaths, sandbox kills, limits the
+%% daemon hit and protocol errors are logged as structured reports (maps)
+%% under the domain [sockport, ...]; stats/1 gives this router's side of
+%% sockport:daemon_info/0,1.
 -module(sockport_port).
 -behaviour(gen_server).
 
 -include_lib("kernel/include/logger.hrl").
 -include("sockport_ops.hrl").
+-include("sockport.hrl").
 
 %% API
 -export([start_link/1]).
@@ -24,6 +33,7 @@
 -export([shards/0]).
 -export([set_shards/1]).
 -export([os_pid/1]).
+-export([stats/1]).
 -export([monitor/3]).
 -export([cancel_monitor/2]).
 
@@ -34,7 +44,11 @@
 -export([handle_info/2]).
 -export([terminate/2]).
 
+%% How long a new daemon may take to say hello (start_timeout).
 -define(HELLO_TIMEOUT, 5000).
+%% The exit status of a process killed by SIGSYS: what the sandbox does to
+%% a daemon that makes a forbidden system call.
+-define(SIGSYS_STATUS, (128 + 31)).
 %% A daemon that lived less than this is a fast death: back off more.
 -define(FAST_DEATH_MS, 5000).
 -define(BACKOFF_MAX_MS, 200).
@@ -47,12 +61,26 @@
           shard :: non_neg_integer(),
           path :: file:filename(),
           args :: [string()],
+          %% the launch prefix: the command that runs the daemon's
+          launch = [] :: [string()],
           port :: port() | undefined,
+          %% the daemon's pid as it says it (hello), and the pid of the
+          %% program the port started (the launcher's, with a prefix that
+          %% does not exec the daemon)
           os_pid :: non_neg_integer() | undefined,
+          port_os_pid :: non_neg_integer() | undefined,
           %% starting: port open, waiting for hello; up: published;
           %% down: waiting for the restart timer
           status = down :: starting | up | down,
           started_at :: integer() | undefined,
+          %% statistics: when the daemon said hello (system time, ms), how
+          %% many started, died, were killed by the sandbox, and why the
+          %% last one died
+          up_since :: integer() | undefined,
+          starts = 0 :: non_neg_integer(),
+          deaths = 0 :: non_neg_integer(),
+          sandbox_kills = 0 :: non_neg_integer(),
+          last_down :: term(),
           fast_deaths = 0 :: non_neg_integer(),
           %% the last start failed before the daemon ran (no binary, ...)
           cannot_start = false :: boolean(),
@@ -107,6 +135,11 @@ set_shards(N) ->
 os_pid(Shard) ->
     gen_server:call(name(Shard), os_pid).
 
+%% The router's statistics of a shard's daemon (sockport:daemon_info/1).
+-spec stats(Shard :: non_neg_integer()) -> map().
+stats(Shard) ->
+    gen_server:call(name(Shard), stats).
+
 %% A socket monitor (socket:monitor/1) for Pid on socket Id of the daemon
 %% behind Port: {'DOWN', MRef, socket, Socket, closed} reaches Pid when the
 %% socket closes or the daemon dies.
@@ -154,6 +187,15 @@ init(Shard) ->
                     application:get_env(sockport, daemon_args, [])},
     %% The first start is synchronous: a daemon that cannot start at all
     %% fails the application's start with the reason.
+    case launch() of
+        {ok, Launch} ->
+            init_start(S0#state{launch = Launch});
+        {error, Reason} ->
+            log_cannot_start(Reason, S0),
+            {stop, {sockportd, S0#state.path, Reason}}
+    end.
+
+init_start(S0) ->
     case open_daemon(S0) of
         {ok, S1} ->
             case await_hello(S1) of
@@ -161,9 +203,11 @@ init(Shard) ->
                     {ok, S2};
                 {error, Reason} ->
                     close_port(S1),
+                    log_cannot_start(Reason, S1),
                     {stop, {sockportd, S0#state.path, Reason}}
             end;
         {error, Reason} ->
+            log_cannot_start(Reason, S0),
             {stop, {sockportd, S0#state.path, Reason}}
     end.
 
@@ -173,6 +217,8 @@ handle_call(os_pid, _From, #state{status = up, os_pid = OsPid} = S) ->
     {reply, OsPid, S};
 handle_call(os_pid, _From, S) ->
     {reply, undefined, S};
+handle_call(stats, _From, S) ->
+    {reply, router_stats(S), S};
 handle_call({monitor, Port, Id, Pid}, _From, #state{port = Port} = S) ->
     %% The daemon's answer comes back to this alias: ok, or closed if the
     %% socket is already gone.
@@ -313,18 +359,61 @@ priv_dir() ->
             Priv
     end.
 
-open_daemon(#state{path = Path, args = Args} = S) ->
+%% The launch prefix: a list of strings (a program and its arguments), or
+%% one string of words separated by blanks; [] runs the daemon directly.
+launch() ->
+    case application:get_env(sockport, launch, []) of
+        L when is_list(L) ->
+            case io_lib:printable_unicode_list(L) of
+                true ->
+                    {ok, string:lexemes(L, " \t")};
+                false ->
+                    case lists:all(fun is_word/1, L) of
+                        true -> {ok, [to_list(W) || W <- L]};
+                        false -> {error, {bad_launch, L}}
+                    end
+            end;
+        B when is_binary(B) ->
+            {ok, string:lexemes(binary_to_list(B), " \t")};
+        Other ->
+            {error, {bad_launch, Other}}
+    end.
+
+is_word(W) when is_binary(W); is_atom(W) -> true;
+is_word(W) -> is_list(W) andalso io_lib:printable_unicode_list(W).
+
+%% The program the port runs and its arguments: the daemon, or the launch
+%% prefix followed by the daemon's command line.
+argv(#state{path = Path, args = Args, launch = []}) ->
+    {ok, Path, Args};
+argv(#state{path = Path, args = Args, launch = [Prog | PArgs]}) ->
+    Exe = case lists:member($/, Prog) of
+              true -> Prog;
+              false -> os:find_executable(Prog)
+          end,
+    case Exe of
+        false -> {error, {launch_not_found, Prog}};
+        _ -> {ok, Exe, PArgs ++ [Path | Args]}
+    end.
+
+open_daemon(S) ->
+    case argv(S) of
+        {ok, Exe, Args} -> open_daemon(Exe, Args, S);
+        {error, _} = Error -> Error
+    end.
+
+open_daemon(Exe, Args, S) ->
     Base = [{packet, 4}, binary, exit_status, use_stdio, {args, Args}],
     Limits = application:get_env(sockport, busy_limits_port,
                                  ?DEFAULT_BUSY_LIMITS),
     Tuned = [{busy_limits_port, Limits}, {parallelism, true}],
-    try open_port({spawn_executable, Path}, Base ++ Tuned) of
+    try open_port({spawn_executable, Exe}, Base ++ Tuned) of
         Port ->
             {ok, started(Port, S)}
     catch
         error:badarg ->
             %% An OTP without busy_limits_port: run untuned.
-            try open_port({spawn_executable, Path}, Base) of
+            try open_port({spawn_executable, Exe}, Base) of
                 Port ->
                     {ok, started(Port, S)}
             catch
@@ -335,8 +424,19 @@ open_daemon(#state{path = Path, args = Args} = S) ->
     end.
 
 started(Port, S) ->
+    PortOsPid = case erlang:port_info(Port, os_pid) of
+                    {os_pid, P} -> P;
+                    undefined -> undefined
+                end,
     S#state{port = Port, status = starting, os_pid = undefined,
+            port_os_pid = PortOsPid,
             started_at = erlang:monotonic_time(millisecond)}.
+
+hello_timeout() ->
+    case application:get_env(sockport, start_timeout) of
+        {ok, T} when is_integer(T), T > 0 -> T;
+        _ -> ?HELLO_TIMEOUT
+    end.
 
 await_hello(#state{port = Port} = S) ->
     receive
@@ -346,7 +446,7 @@ await_hello(#state{port = Port} = S) ->
             {error, {exit_status, Status}};
         {'EXIT', Port, Reason} ->
             {error, {port_exit, Reason}}
-    after ?HELLO_TIMEOUT ->
+    after hello_timeout() ->
             {error, no_hello}
     end.
 
@@ -355,16 +455,27 @@ hello(Frame, #state{port = Port, shard = Shard} = S) ->
         {hello, ?SP_PROTOCOL_VERSION, OsPid} ->
             cancel_timer(S#state.timer),
             persistent_term:put({?MODULE, Shard}, Port),
-            ?LOG_INFO("sockportd shard ~w up (os pid ~w)", [Shard, OsPid]),
-            S1 = S#state{status = up, os_pid = OsPid, timer = undefined},
+            S1 = S#state{status = up, os_pid = OsPid, timer = undefined,
+                         up_since = erlang:system_time(millisecond),
+                         starts = S#state.starts + 1},
+            ?LOG_INFO(#{what => daemon_started, shard => Shard,
+                        os_pid => OsPid,
+                        launcher_os_pid => S1#state.port_os_pid,
+                        path => S1#state.path, launch => S1#state.launch,
+                        restarts => S1#state.starts - 1},
+                      #{domain => ?SOCKPORT_LOG_DOMAIN(daemon)}),
             {ok, lists:foldl(fun command/2, S1,
                              sockport_info:startup_commands())};
         {hello, Version, _OsPid} ->
+            protocol_error(bad_hello, #{version => Version,
+                                        expected => ?SP_PROTOCOL_VERSION}, S),
             {error, {protocol_version, Version, ?SP_PROTOCOL_VERSION}};
         Other ->
+            protocol_error(bad_hello, #{frame => Other}, S),
             {error, {no_hello, Other}}
     catch
         error:badarg ->
+            protocol_error(bad_hello, #{bytes => byte_size(Frame)}, S),
             {error, {bad_frame, byte_size(Frame)}}
     end.
 
@@ -389,11 +500,24 @@ daemon_down(Reason, #state{shard = Shard} = S) ->
                      false -> 0
                  end,
     Backoff = backoff(FastDeaths),
-    ?LOG_ERROR("sockportd shard ~w (os pid ~w) is down: ~0p; "
-               "restarting in ~w ms",
-               [Shard, S#state.os_pid, Reason, Backoff]),
+    Report = #{shard => Shard, os_pid => S#state.os_pid, reason => Reason,
+               uptime_ms => case S#state.started_at of
+                                undefined -> 0;
+                                T0 -> Now - T0
+                            end,
+               restart_in_ms => Backoff},
+    SandboxKill = sandbox_kill(Reason),
+    SandboxKill andalso
+        ?LOG_ERROR(Report#{what => sandbox_kill},
+                   #{domain => ?SOCKPORT_LOG_DOMAIN(sandbox)}),
+    ?LOG_ERROR(Report#{what => daemon_down},
+               #{domain => ?SOCKPORT_LOG_DOMAIN(daemon)}),
     TRef = erlang:start_timer(Backoff, self(), restart),
     S#state{port = undefined, status = down, os_pid = undefined,
+            port_os_pid = undefined, up_since = undefined,
+            deaths = S#state.deaths + 1, last_down = Reason,
+            sandbox_kills = S#state.sandbox_kills +
+                case SandboxKill of true -> 1; false -> 0 end,
             watched = #{}, armed = #{}, backlog = [],
             monitors = #{}, monitored = #{}, mon_owners = #{},
             fast_deaths = FastDeaths + 1, timer = TRef}.
@@ -418,16 +542,12 @@ backoff(N) ->
 restart(S) ->
     case open_daemon(S) of
         {ok, S1} ->
-            TRef = erlang:start_timer(?HELLO_TIMEOUT, self(), hello),
+            TRef = erlang:start_timer(hello_timeout(), self(), hello),
             S1#state{timer = TRef, cannot_start = false};
         {error, Reason} ->
             %% The binary is gone or not executable: no restart loop. Say
             %% it once and look again now and then; callers get closed.
-            S#state.cannot_start orelse
-                ?LOG_ERROR("sockportd shard ~w cannot start (~ts): ~0p; "
-                           "trying again every ~w ms",
-                           [S#state.shard, S#state.path, Reason,
-                            ?CANNOT_START_RETRY_MS]),
+            S#state.cannot_start orelse log_cannot_start(Reason, S),
             TRef = erlang:start_timer(?CANNOT_START_RETRY_MS, self(), restart),
             S#state{timer = TRef, cannot_start = true}
     end.
@@ -444,6 +564,39 @@ close_port(#state{port = Port}) ->
 cancel_timer(undefined) -> ok;
 cancel_timer(TRef) -> _ = erlang:cancel_timer(TRef), ok.
 
+%% A daemon that a seccomp filter killed dies of SIGSYS.
+sandbox_kill({exit_status, ?SIGSYS_STATUS}) -> true;
+sandbox_kill(_) -> false.
+
+log_cannot_start(Reason, S) ->
+    ?LOG_ERROR(#{what => daemon_cannot_start, shard => S#state.shard,
+                 path => S#state.path, launch => S#state.launch,
+                 reason => Reason, retry_ms => ?CANNOT_START_RETRY_MS},
+               #{domain => ?SOCKPORT_LOG_DOMAIN(daemon)}).
+
+%% A frame of the daemon that breaks the protocol.
+protocol_error(What, Report, S) ->
+    ?LOG_ERROR(Report#{what => protocol_error, error => What,
+                       shard => S#state.shard, os_pid => S#state.os_pid},
+               #{domain => ?SOCKPORT_LOG_DOMAIN(protocol)}).
+
+router_stats(S) ->
+    #{shard => S#state.shard,
+      status => S#state.status,
+      path => S#state.path,
+      launch => S#state.launch,
+      os_pid => case S#state.status of
+                    up -> S#state.os_pid;
+                    _ -> undefined
+                end,
+      launcher_os_pid => S#state.port_os_pid,
+      up_since => S#state.up_since,
+      starts => S#state.starts,
+      restarts => max(S#state.starts - 1, 0),
+      deaths => S#state.deaths,
+      sandbox_kills => S#state.sandbox_kills,
+      last_down => S#state.last_down}.
+
 %% ===========================================================================
 %% Routing
 
@@ -454,8 +607,8 @@ route(Frame, S) ->
             route(Route, Body, S)
     catch
         error:badarg ->
-            ?LOG_ERROR("sockportd shard ~w: undecodable frame of ~w bytes",
-                       [S#state.shard, byte_size(Frame)]),
+            protocol_error(undecodable_frame, #{bytes => byte_size(Frame)},
+                           S),
             S
     end.
 
@@ -506,14 +659,39 @@ route({inet, Pid, Id, Event}, Body, #state{port = Port} = S) ->
 route({counter_wrap, Pid, Id, Counter}, _, #state{port = Port} = S) ->
     Pid ! {'$socket', socket(Port, Id), counter_wrap, Counter},
     S;
+route({limit, Name, Value, Hits}, _, S) ->
+    ?LOG_WARNING(#{what => limit_hit, shard => S#state.shard,
+                   os_pid => S#state.os_pid, limit => Name, value => Value,
+                   hits => Hits},
+                 #{domain => ?SOCKPORT_LOG_DOMAIN(limit)}),
+    S;
 route({log, Level, Text}, _, S) ->
-    logger:log(log_level(Level), "sockportd shard ~w: ~ts",
-               [S#state.shard, Text]),
+    daemon_log(log_level(Level), Text, S),
     S;
 route(Route, _, S) ->
-    ?LOG_WARNING("sockportd shard ~w: unknown route ~0P",
-                 [S#state.shard, Route, 20]),
+    protocol_error(unknown_route, #{route => Route}, S),
     S.
+
+%% A line of the daemon's log: its command trace (debug/1) under
+%% [sockport, debug]; a command or frame it could not take under
+%% [sockport, protocol]; anything else under [sockport, daemon].
+daemon_log(debug, Text, S) ->
+    ?LOG_DEBUG(#{what => daemon_debug, shard => S#state.shard, text => Text},
+               #{domain => ?SOCKPORT_LOG_DOMAIN(debug)});
+daemon_log(Level, <<"malformed command", _/binary>> = Text, S) ->
+    logger:log(Level, #{what => protocol_error, error => malformed_command,
+                        shard => S#state.shard, os_pid => S#state.os_pid,
+                        text => Text},
+               ?LOCATION#{domain => ?SOCKPORT_LOG_DOMAIN(protocol)});
+daemon_log(Level, <<"dropped ", _/binary>> = Text, S) ->
+    logger:log(Level, #{what => protocol_error, error => dropped_frames,
+                        shard => S#state.shard, os_pid => S#state.os_pid,
+                        text => Text},
+               ?LOCATION#{domain => ?SOCKPORT_LOG_DOMAIN(protocol)});
+daemon_log(Level, Text, S) ->
+    logger:log(Level, #{what => daemon_log, shard => S#state.shard,
+                        os_pid => S#state.os_pid, text => Text},
+               ?LOCATION#{domain => ?SOCKPORT_LOG_DOMAIN(daemon)}).
 
 %% The caller's reference is an alias of its monitor on the port: once the
 %% caller stops waiting (its call returned, or the daemon died) a late

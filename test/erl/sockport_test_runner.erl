@@ -22,7 +22,8 @@
                  sockport_limits_SUITE, sockport_soak_SUITE,
                  sockport_kinds_SUITE, sockport_packet_SUITE,
                  sockport_backpressure_SUITE,
-                 sockport_tcp_SUITE, sockport_udp_SUITE]).
+                 sockport_tcp_SUITE, sockport_udp_SUITE,
+                 sockport_deploy_SUITE]).
 -define(MOD_GROUPS, [socket, sockport]).
 
 -spec main([string()]) -> no_return().

@@ -1579,6 +1579,47 @@ START_TEST(test_info)
 }
 END_TEST
 
+/* ---- STATS and limit events ------------------------------------------------ */
+
+#define STATS_LIMITS "{limits,[{max_sockets,4},{max_waiters,65536},{out_high,*}]}"
+
+START_TEST(test_stats)
+{
+    pair(false); /* sockets 1, 2 and 3 */
+    H.d.limits.max_sockets = 4;
+    run_steps((const struct step[]){
+        CMD("{84,P9,R1,0}",
+            "{P9,R1} {ok,[{sockets,3},{sockets_peak,3},{pids,*},{out_queue,*},"
+            "{commands,*},{malformed_commands,0},{dropped_frames,0},"
+            STATS_LIMITS ",{limit_hits,[{max_sockets,0},{max_waiters,0},"
+            "{out_high,0}]}]}"),
+        CMD("{16,P9,R2,0,inet,dgram,udp,[]}", "{P9,R2} {ok,4}"),
+        /* the first hit is said at once */
+        CMD("{16,P9,R3,0,inet,dgram,udp,[]}", "{limit,max_sockets,4,1}",
+            "{P9,R3} {error,emfile}"),
+    }, 3, "stats, first hit");
+    /* Within a second of the last event: counted, not said. */
+    H.d.stats.limit_said[SP_LIMIT_SOCKETS] = INT64_MAX / 2;
+    run_steps((const struct step[]){
+        CMD("{16,P9,R4,0,inet,dgram,udp,[]}", "{P9,R4} {error,emfile}"),
+    }, 1, "stats, hit within the second");
+    /* Later: said with every hit so far. */
+    H.d.stats.limit_said[SP_LIMIT_SOCKETS] = 0;
+    run_steps((const struct step[]){
+        CMD("{16,P9,R5,0,inet,dgram,udp,[]}", "{limit,max_sockets,4,3}",
+            "{P9,R5} {error,emfile}"),
+        CMD("{84,P9,R6,0,x}", LOG, "{P9,R6} {error,einval}"),
+        CMD("{19,P9,R7,4}", "{P9,R7} ok"),
+        CMD("{84,P9,R8,0}",
+            "{P9,R8} {ok,[{sockets,3},{sockets_peak,4},{pids,*},{out_queue,*},"
+            "{commands,*},{malformed_commands,1},{dropped_frames,0},"
+            STATS_LIMITS ",{limit_hits,[{max_sockets,3},{max_waiters,0},"
+            "{out_high,0}]}]}"),
+    }, 4, "stats, later hit");
+    finish();
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
     Suite *s = suite_create("daemon");
@@ -1590,6 +1631,7 @@ static Suite *daemon_suite(void)
     tcase_add_loop_test(tc, test_hostile, 0, (int)N(hostile));
     tcase_add_loop_test(tc, test_scenario, 0, (int)(2 * N(scenarios)));
     tcase_add_test(tc, test_info);
+    tcase_add_test(tc, test_stats);
     suite_add_tcase(s, tc);
     return s;
 }
