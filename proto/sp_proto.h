@@ -3,7 +3,7 @@
 #ifndef SP_PROTO_H
 #define SP_PROTO_H
 
-#define SP_PROTOCOL_VERSION 4
+#define SP_PROTOCOL_VERSION 5
 
 /* Largest payload tail of one command; the Erlang side splits larger sends. */
 #define SP_FRAME_MAX (16u * 1024u * 1024u)
