@@ -9,6 +9,8 @@
 %% death.
 -module(sockport_cmd).
 
+-include("sockport_ops.hrl").
+
 -export([request/4]).
 -export([request/5]).
 -export([request_data/5]).
@@ -54,6 +56,16 @@ request_data(Port, Op, Id, Args, Data) ->
     %% the monitor, so a reply that comes after 'DOWN' is dropped.
     MRef = erlang:monitor(port, Port, [{alias, demonitor}]),
     Header = term_to_binary(list_to_tuple([Op, self(), MRef, Id | Args])),
+    case byte_size(Header) + iolist_size(Data) of
+        Size when Size > ?SP_FRAME_MAX + ?SP_HEADER_MAX ->
+            %% The daemon would skip it unanswered (PROTOCOL.md, Limits).
+            erlang:demonitor(MRef, [flush]),
+            {{error, enomem}, <<>>};
+        _ ->
+            send_command(Port, MRef, Header, Data)
+    end.
+
+send_command(Port, MRef, Header, Data) ->
     try erlang:port_command(Port, [Header, Data]) of
         true ->
             receive

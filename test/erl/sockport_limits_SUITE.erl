@@ -1,14 +1,15 @@
 %% The daemon's limits: sockets per daemon (emfile for open, accept and
 %% open from a descriptor) and waiting calls per socket and kind (enomem),
-%% configured through the application environment.
+%% configured through the application environment; and the frame size,
+%% which a command that cannot be split answers with enomem.
 -module(sockport_limits_SUITE).
 
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1]).
--export([max_sockets/1, max_waiters/1]).
+-export([max_sockets/1, max_waiters/1, frame_too_large/1]).
 
 suite() -> [{timetrap, {seconds, 60}}].
 
-all() -> [max_sockets, max_waiters].
+all() -> [max_sockets, max_waiters, frame_too_large].
 
 init_per_suite(Config) ->
     Saved = application:get_all_env(sockport),
@@ -64,3 +65,20 @@ max_waiters(_Config) ->
     [receive {got, {error, closed}} -> ok after 5000 -> error(W) end
      || W <- tl(Waiters)],
     ok.
+
+%% A command whose arguments alone pass the frame cap (a 17 MiB meta
+%% value, a sendmsg whose control data and iov together do) is answered
+%% at once, not dropped unanswered by the daemon; the socket is unharmed.
+frame_too_large(_Config) ->
+    {ok, U} = sockport:open(inet, dgram, udp),
+    ok = sockport:bind(U, #{family => inet, addr => {127, 0, 0, 1}, port => 0}),
+    {ok, Addr} = sockport:sockname(U),
+    Big = binary:copy(<<"m">>, 17 bsl 20),
+    ok = sockport:setopt(U, {otp, meta}, small),
+    {error, enomem} = sockport:setopt(U, {otp, meta}, Big),
+    {ok, small} = sockport:getopt(U, {otp, meta}),
+    Ctrl = [#{level => ip, type => tos, data => binary:copy(<<0>>, 1 bsl 20)}],
+    {error, enomem} = sockport:sendmsg(U, #{addr => Addr, iov => [Big], ctrl => Ctrl}),
+    ok = sockport:sendto(U, <<"still">>, Addr),
+    {ok, {_, <<"still">>}} = sockport:recvfrom(U, 0, [], 5000),
+    ok = sockport:close(U).
