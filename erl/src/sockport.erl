@@ -1382,7 +1382,8 @@ sendmsg(Socket, Msg_Rest, Flags_Cont, Timeout) ->
 %% ===========================================================================
 %% sendto - send a message on a socket
 
-%% @doc Sends Data to Dest.
+%% @doc Sends Data to Dest, or continues a sendto that selected (Cont, the
+%% SelectInfo it returned; OTP 25 takes Cont only with a timeout).
 -spec sendto(Socket, Data, Dest | Cont) ->
           ok | {ok, RestData} | {error, Reason} | {error, {Reason, RestData}}
               when
@@ -1392,8 +1393,10 @@ sendmsg(Socket, Msg_Rest, Flags_Cont, Timeout) ->
       Cont :: select_info(),
       RestData :: binary(),
       Reason :: posix() | closed | invalid().
-sendto(Socket, Data, Dest_Cont) ->
-    sendto(Socket, Data, Dest_Cont, ?ESOCK_SENDTO_FLAGS_DEFAULT).
+sendto(Socket, Data, ?SELECT_INFO(_, _) = Cont) ->
+    sendto(Socket, Data, Cont, ?ESOCK_SENDTO_TIMEOUT_DEFAULT);
+sendto(Socket, Data, Dest) ->
+    sendto(Socket, Data, Dest, ?ESOCK_SENDTO_FLAGS_DEFAULT).
 
 %% @doc sendto/3 with flags or a waiting mode, or continues a sendto.
 -spec sendto(Socket, Data, Dest | Cont, Flags | Timeout) ->
