@@ -1,4 +1,4 @@
-%% gen_tcp's API over sockport: the same functions, options, results and
+%% @doc gen_tcp's API over sockport: the same functions, options, results and
 %% messages ({tcp, S, Data}, {tcp_closed, S}, {tcp_error, S, Reason},
 %% {tcp_passive, S}), with the socket in sockportd. A socket is
 %% {sockport_tcp, Socket}, Socket a sockport socket. Active delivery and
@@ -29,24 +29,32 @@
 -export_type([socket/0]).
 
 -type socket() :: {sockport_tcp, sockport:socket()}.
+%% A socket of sockport_tcp: what the functions that open one return,
+%% and what the others take (where gen_tcp has a port).
 
-%% Connects to Address:Port (an IP address, a host name, or {local,
+%% @doc Connects to Address:Port (an IP address, a host name, or {local,
 %% Path} with Port 0) with gen_tcp's options.
 -spec connect(term(), inet:port_number(), list()) ->
           {ok, socket()} | {error, term()}.
 connect(Address, Port, Opts) ->
     connect(Address, Port, Opts, infinity).
 
+%% @doc connect/3 with a time limit (ms) or infinity.
 -spec connect(term(), inet:port_number(), list(), timeout()) ->
           {ok, socket()} | {error, term()}.
 connect(Address, Port, Opts, Timeout) when is_integer(Port), Port >= 0 ->
     T = sockport_inet:timeout(Timeout),
     P = sockport_inet:open_opts(tcp, Opts, family_of(Address)),
-    case sockport_inet:to_sockaddr(Address, Port, maps:get(family, P)) of
-        {ok, Dest} ->
-            with_socket(P, fun (Sock) -> connected(Sock, P, Dest, T) end);
-        {error, _} = E ->
-            E
+    Result = case sockport_inet:to_sockaddr(Address, Port, maps:get(family, P)) of
+                 {ok, Dest} ->
+                     with_socket(P, fun (Sock) -> connected(Sock, P, Dest, T) end);
+                 {error, _} = E ->
+                     E
+             end,
+    case Result of
+        %% as gen_tcp:connect/4 (a netns that is no namespace, say)
+        {error, einval} -> exit(badarg);
+        _ -> Result
     end;
 connect(_Address, _Port, _Opts, _Timeout) ->
     exit(badarg).
@@ -66,7 +74,7 @@ connected(Sock, P, Dest, Timeout) ->
             E
     end.
 
-%% Listens on Port (0: any free one) with gen_tcp's options.
+%% @doc Listens on Port (0: any free one) with gen_tcp's options.
 -spec listen(inet:port_number(), list()) -> {ok, socket()} | {error, term()}.
 listen(Port, Opts) when is_integer(Port), Port >= 0, Port =< 65535 ->
     P = sockport_inet:open_opts(tcp, Opts, #{port => Port}),
@@ -140,12 +148,13 @@ bind_to(Sock, IP, Port, Family) ->
         {error, _} = E -> E
     end.
 
-%% Accepts a connection; the new socket takes the listener's options and
+%% @doc Accepts a connection; the new socket takes the listener's options and
 %% belongs to the caller.
 -spec accept(socket()) -> {ok, socket()} | {error, term()}.
 accept(L) ->
     accept(L, infinity).
 
+%% @doc accept/1 with a time limit (ms) or infinity.
 -spec accept(socket(), timeout()) -> {ok, socket()} | {error, term()}.
 accept(?TCP(L), Timeout) ->
     case sockport:accept(L, sockport_inet:timeout(Timeout)) of
@@ -155,7 +164,7 @@ accept(?TCP(L), Timeout) ->
 accept(_, _) ->
     exit(badarg).
 
-%% Sends a packet (with its {packet, 1 | 2 | 4} header, which the daemon
+%% @doc Sends a packet (with its {packet, 1 | 2 | 4} header, which the daemon
 %% adds).
 -spec send(socket(), iodata()) -> ok | {error, term()}.
 send(?TCP(S), Packet) ->
@@ -190,12 +199,13 @@ result({error, epipe}) -> {error, closed};
 result({error, econnreset}) -> {error, closed};
 result({error, _} = E) -> E.
 
-%% A passive socket's next packet (raw: Length bytes, 0 for what is
+%% @doc A passive socket's next packet (raw: Length bytes, 0 for what is
 %% there).
 -spec recv(socket(), non_neg_integer()) -> {ok, iodata()} | {error, term()}.
 recv(S, Length) ->
     recv(S, Length, infinity).
 
+%% @doc recv/2 with a time limit (ms) or infinity.
 -spec recv(socket(), non_neg_integer(), timeout()) ->
           {ok, iodata()} | {error, term()}.
 recv(?TCP(S), Length, Timeout) when is_integer(Length), Length >= 0 ->
@@ -203,11 +213,13 @@ recv(?TCP(S), Length, Timeout) when is_integer(Length), Length >= 0 ->
 recv(S, Length, Timeout) ->
     erlang:error(function_clause, [S, Length, Timeout]).
 
+%% @doc Closes the socket.
 -spec close(socket()) -> ok.
 close(?TCP(S)) ->
     _ = sockport:close(S),
     ok.
 
+%% @doc Shuts down one or both directions of the connection.
 -spec shutdown(socket(), read | write | read_write) -> ok | {error, term()}.
 shutdown(?TCP(S), How) when How =:= read; How =:= write;
                             How =:= read_write ->
@@ -218,7 +230,7 @@ shutdown(?TCP(S), How) when How =:= read; How =:= write;
 shutdown(S, How) ->
     erlang:error(function_clause, [S, How]).
 
-%% Gives the socket to Pid; only its owner may. Messages of the socket
+%% @doc Gives the socket to Pid; only its owner may. Messages of the socket
 %% already in the caller's mailbox go along, in order.
 -spec controlling_process(socket(), pid()) -> ok | {error, term()}.
 controlling_process(?TCP(S), Pid) when is_pid(Pid) ->
@@ -226,22 +238,27 @@ controlling_process(?TCP(S), Pid) when is_pid(Pid) ->
 controlling_process(S, Pid) ->
     erlang:error(function_clause, [S, Pid]).
 
+%% @doc Sets gen_tcp options (inet-style), as inet:setopts/2.
 -spec setopts(socket(), list()) -> ok | {error, term()}.
 setopts(?TCP(S), Opts) ->
     sockport_inet:setopts({tcp, S}, Opts).
 
+%% @doc Reads gen_tcp options (inet-style), as inet:getopts/2.
 -spec getopts(socket(), [atom()]) -> {ok, list()} | {error, term()}.
 getopts(?TCP(S), Keys) ->
     sockport_inet:getopts({tcp, S}, Keys).
 
+%% @doc The local address and port, {ok, {IP, Port}}, as inet:sockname/1.
 -spec sockname(socket()) -> {ok, term()} | {error, term()}.
 sockname(?TCP(S)) ->
     sockport_inet:sockname(S).
 
+%% @doc The peer's address and port, {ok, {IP, Port}}, as inet:peername/1.
 -spec peername(socket()) -> {ok, term()} | {error, term()}.
 peername(?TCP(S)) ->
     sockport_inet:peername(S).
 
+%% @doc The local port number, as inet:port/1.
 -spec port(socket()) -> {ok, inet:port_number()} | {error, term()}.
 port(?TCP(S)) ->
     sockport_inet:port(S).

@@ -9,7 +9,7 @@
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1,
          init_per_testcase/2, end_per_testcase/2]).
 -export([doc_every_export/1, doc_h_open/1, daemon_info_counts/1,
-         log_restart/1, log_limits/1, log_protocol_error/1,
+         log_restart/1, log_limits/1, log_out_high/1, log_protocol_error/1,
          log_sandbox_kill/1, launch_ip_netns_exec/1, launch_unshare/1,
          launch_errors/1]).
 %% logger handler
@@ -26,7 +26,7 @@ suite() -> [{timetrap, {seconds, 120}}].
 -spec all() -> [atom()].
 all() ->
     [doc_every_export, doc_h_open, daemon_info_counts, log_restart,
-     log_limits, log_protocol_error, log_sandbox_kill,
+     log_limits, log_out_high, log_protocol_error, log_sandbox_kill,
      launch_ip_netns_exec, launch_unshare, launch_errors].
 
 -spec init_per_suite(list()) -> list() | {skip, string()} | {error, term()}.
@@ -66,18 +66,23 @@ end_per_testcase(_Case, Config) ->
 
 -spec doc_every_export(list()) -> ok.
 doc_every_export(_Config) ->
-    doc("Ensure that the doc chunk of sockport documents the module, every exported function and every exported type."),
-    {ok, {docs_v1, _, erlang, _, ModDoc, _, Docs}} = code:get_doc(sockport),
+    doc("Ensure that the doc chunks of sockport, sockport_tcp and sockport_udp document the module, every exported function and every exported type."),
+    [documented(M, Min) || {M, Min} <- [{sockport, 50}, {sockport_tcp, 15},
+                                        {sockport_udp, 15}]],
+    ok.
+
+documented(Mod, Min) ->
+    {ok, {docs_v1, _, erlang, _, ModDoc, _, Docs}} = code:get_doc(Mod),
     true = has_text(ModDoc),
-    Funs = [{function, F, A} || {F, A} <- sockport:module_info(exports),
+    Funs = [{function, F, A} || {F, A} <- Mod:module_info(exports),
                                 F =/= module_info],
-    {ok, {sockport, [{abstract_code, {raw_abstract_v1, Forms}}]}} =
-        beam_lib:chunks(code:which(sockport), [abstract_code]),
+    {ok, {Mod, [{abstract_code, {raw_abstract_v1, Forms}}]}} =
+        beam_lib:chunks(code:which(Mod), [abstract_code]),
     Types = [{type, T, A} || {attribute, _, export_type, L} <- Forms,
                              {T, A} <- L],
-    true = length(Funs) > 50 andalso length(Types) > 50,
+    true = length(Funs) >= Min,
     Documented = [Key || {Key, _, _, D, _} <- Docs, has_text(D)],
-    [] = (Funs ++ Types) -- Documented,
+    {Mod, []} = {Mod, (Funs ++ Types) -- Documented},
     ok.
 
 -spec doc_h_open(list()) -> ok.
@@ -164,6 +169,31 @@ log_limits(Config) ->
       limit_hits := #{max_sockets := 1, max_waiters := 1, out_high := 0},
       sockets := 1, sockets_peak := 2} = sockport:daemon_info(0),
     ok = sockport:close(A).
+
+-spec log_out_high(list()) -> ok.
+log_out_high(Config) ->
+    doc("Ensure that output towards the VM passing out_high is logged under [sockport, limit] and counted, and that the data still arrives whole."),
+    listen(),
+    restart(proplists:get_value(saved, Config), [{out_high, 4096}]),
+    _ = started(),
+    {ok, L} = sockport:open(inet, stream, tcp),
+    ok = sockport:bind(L, #{family => inet, addr => {127,0,0,1}, port => 0}),
+    ok = sockport:listen(L),
+    {ok, Addr} = sockport:sockname(L),
+    {ok, C} = socket:open(inet, stream, tcp),
+    ok = socket:connect(C, Addr),
+    {ok, A} = sockport:accept(L),
+    Data = binary:copy(<<"o">>, 64 bsl 10),
+    ok = socket:send(C, Data),
+    {ok, Data} = sockport:recv(A, byte_size(Data), ?WAIT),
+    #{limit := out_high, value := 4096, shard := 0} =
+        event([sockport, limit], limit_hit),
+    #{limits := #{out_high := 4096}, limit_hits := #{out_high := Hits}} =
+        sockport:daemon_info(0),
+    true = Hits >= 1,
+    ok = socket:close(C),
+    [ok = sockport:close(S) || S <- [A, L]],
+    ok.
 
 -spec log_protocol_error(list()) -> ok.
 log_protocol_error(_Config) ->

@@ -23,6 +23,7 @@
 -export([shutdown_and_errors/1, shutdown_and_errors/2]).
 -export([families/1, families/2]).
 -export([send_framing/1, send_framing/2]).
+-export([netns_option/1, netns_option/2]).
 -export([seed_controlling_process_moves_all/1]).
 -export([readme_example/1]).
 -export([canon/1]).
@@ -48,7 +49,7 @@ diff_cases() ->
     [echo_unmodified, active_modes, active_n_countdown, framing_split_reads,
      packet_size_errors, passive_recv, close_messages, options, bad_options,
      controlling_process, accept_inherits, names_and_binding,
-     shutdown_and_errors, families, send_framing].
+     shutdown_and_errors, families, send_framing, netns_option].
 
 -spec init_per_group(atom(), list()) -> list() | {skip, string()}.
 init_per_group(Group, Config) ->
@@ -493,6 +494,42 @@ send_framing(M, _X) ->
      end || P <- [0, 1, 2, 4, line]],
     ok = setopts(M, C, [{packet, 1}]),
     rec(still_works, {M:send(C, <<"ok">>), M:recv(A, 0, ?LONG)}).
+
+%% {netns, Path}: a listener and a client in a namespace of the test's
+%% own (lo up) reach each other there; from the VM's namespace the port is
+%% closed; a path that names no namespace fails as gen_tcp's.
+netns_option(Config) ->
+    doc("Ensure that {netns, Path} opens listeners and clients in that namespace, as gen_tcp's."),
+    case sockport_netns:setup("tn") of
+        {ok, Pair} ->
+            try compare(Config, fun netns_option/2)
+            after sockport_netns:teardown(Pair)
+            end;
+        {skip, _} = Skip ->
+            Skip
+    end.
+
+netns_option(M, _X) ->
+    #{a := A} = sockport_netns:names("tn"),
+    NS = {netns, sockport_netns:path(A)},
+    {ok, L} = M:listen(0, [NS, {ip, {127, 0, 0, 1}}, binary, {active, false}]),
+    {ok, P} = port(M, L),
+    {ok, C} = M:connect({127, 0, 0, 1}, P, [NS, binary, {active, false}], ?LONG),
+    {ok, S} = M:accept(L, ?LONG),
+    ok = M:send(C, <<"inside">>),
+    rec(data_inside, M:recv(S, 6, ?LONG)),
+    rec(names_inside, sockname(M, C) =:= peername(M, S)),
+    %% the VM's own namespace has no listener on that port (a fresh one
+    %% on the same number shows it is free there)
+    rec(outside_free, case M:listen(P, [{ip, {127, 0, 0, 1}}]) of
+                          {ok, Out} -> M:close(Out);
+                          Other -> Other
+                      end),
+    rec(missing_ns, M:listen(0, [{netns, "/nonexistent/ns"}])),
+    rec(not_a_ns, M:connect({127, 0, 0, 1}, P, [{netns, "/etc/passwd"}], ?LONG)),
+    ok = M:close(C),
+    ok = M:close(S),
+    ok = M:close(L).
 
 %% ===================================================================
 %% Documented behaviour of sockport_tcp only

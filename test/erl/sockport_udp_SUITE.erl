@@ -11,6 +11,7 @@
 -export([controlling_process/1, controlling_process/2]).
 -export([names_and_close/1, names_and_close/2]).
 -export([families/1, families/2]).
+-export([netns_option/1, netns_option/2]).
 
 -import(sockport_test_lib, [doc/1, rec/2, call/2, msgs/1, run/2]).
 
@@ -31,7 +32,7 @@ groups() ->
 
 cases() ->
     [send_recv, active_modes, options, controlling_process, names_and_close,
-     families].
+     families, netns_option].
 
 -spec init_per_group(atom(), list()) -> list() | {skip, string()}.
 init_per_group(Group, Config) ->
@@ -196,3 +197,36 @@ families(M, #{tmp := Tmp}) ->
     {ok, LS} = M:open(0, [local, binary]),
     rec(local_send, M:send(LS, {local, Path}, 0, <<"unix">>)),
     rec(local_msg, next(1)).
+
+%% {netns, Path}: two sockets in a namespace of the test's own (lo up)
+%% exchange datagrams there; the port is free in the VM's namespace; a
+%% path that names no namespace fails as gen_udp's.
+netns_option(Config) ->
+    doc("Ensure that {netns, Path} opens sockets in that namespace, as gen_udp's."),
+    case sockport_netns:setup("un") of
+        {ok, Pair} ->
+            try compare(Config, fun netns_option/2)
+            after sockport_netns:teardown(Pair)
+            end;
+        {skip, _} = Skip ->
+            Skip
+    end.
+
+netns_option(M, _X) ->
+    #{a := A} = sockport_netns:names("un"),
+    NS = {netns, sockport_netns:path(A)},
+    {R, RP} = udp(M, [NS, binary, {active, false}]),
+    {S, SP} = udp(M, [NS, binary, {active, false}]),
+    rec(send_inside, M:send(S, ?LO, RP, <<"inside">>)),
+    rec(recv_inside, case M:recv(R, 0, ?LONG) of
+                         {ok, {?LO, SP, D}} -> {ok, D};
+                         Other -> Other
+                     end),
+    rec(outside_free, case M:open(RP, [{ip, ?LO}]) of
+                          {ok, Out} -> M:close(Out);
+                          Refused -> Refused
+                      end),
+    rec(missing_ns, M:open(0, [{netns, "/nonexistent/ns"}])),
+    rec(not_a_ns, M:open(0, [{netns, "/etc/passwd"}])),
+    ok = M:close(S),
+    ok = M:close(R).
