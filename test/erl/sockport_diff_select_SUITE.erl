@@ -25,6 +25,10 @@
 -export([waiters_fifo_accept_nowait/1, waiters_fifo_accept_nowait/2]).
 -export([waiters_mixed_modes/1, waiters_mixed_modes/2]).
 -export([recvfrom_replace_nowait/1, recvfrom_replace_nowait/2]).
+-export([send_continuations/1, send_continuations/2]).
+-export([sendto_continuations/1, sendto_continuations/2]).
+-export([cancel_send_continuation/1, cancel_send_continuation/2]).
+-export([seed_sendto3_cont/1, seed_sendto3_cont/2]).
 
 -include("sockport_diff.hrl").
 
@@ -33,7 +37,7 @@ suite() ->
     [{timetrap, {seconds, 120}}].
 
 seed_cases() ->
-    [].
+    [seed_sendto3_cont].
 
 diff_cases() ->
     [accept_nowait, connect_nowait, recv_nowait, recv_nowait_handle, recv_replace_nowait, recvfrom_nowait,
@@ -41,7 +45,8 @@ diff_cases() ->
      cancel_recv, cancel_accept, cancel_bad_args,
      waiters_fifo_nowait,
      send_nowait_handle, sendto_nowait_handle, connect_nowait_pending, recv4_nowait_handle,
-     close_aborts_more, cancel_more, waiters_fifo_accept_nowait, waiters_mixed_modes, recvfrom_replace_nowait].
+     close_aborts_more, cancel_more, waiters_fifo_accept_nowait, waiters_mixed_modes, recvfrom_replace_nowait,
+     send_continuations, sendto_continuations, cancel_send_continuation].
 
 %% ===================================================================
 %% nowait
@@ -354,6 +359,149 @@ sendto_nowait_handle(M, X) ->
           end || Mode <- [nowait4, nowait5, handle4, handle5]],
          rec({tail, K}, lists:last(drain(M, R)))
      end || K <- [path, abstract]].
+
+?DIFF(send_continuations,
+      "Ensure that send/3,4 with a Cont (the SelectInfo of a partial nowait send) goes on with the rest in every waiting mode: a timeout with its rest, then nowait and handle selects followed to the end, and plain and timed forms that finish.").
+send_continuations(M, X) ->
+    Big = big(),
+    Data = binary:copy(<<"c">>, 1 bsl 20),
+    [begin
+         [begin
+              {_L, C, A, Sent} = full_pair(M, K, X, Big),
+              Sel = M:send(C, Data, nowait),
+              rec({first, K, Mode}, shape(Sel, Data)),
+              {SI, Rest} = cont_of(Sel, Data),
+              %% nobody reads yet: a timed continuation times out with
+              %% what it could not send
+              rec({cont_timeout, K, Mode},
+                  case M:send(C, Rest, SI, 100) of
+                      {error, {timeout, Rest1}} -> {timeout, suffix_of(Rest1, Rest)};
+                      Other -> Other
+                  end),
+              rec({stale_select, K, Mode}, msgs(200)),
+              W = async(fun() -> recv_all(M, A, Sent + byte_size(Data), <<>>) end),
+              rec({cont_to_end, K, Mode}, cont_send(M, C, Rest, SI, Mode, [])),
+              All = await(W),
+              rec({all_there, K, Mode},
+                  is_binary(All) andalso binary:part(All, Sent, byte_size(Data)) =:= Data),
+              rec({no_more_msgs, K, Mode}, msgs(200))
+          end || Mode <- [infinity3, infinity4, long, nowait, handle]]
+     end || K <- [inet, path]].
+
+%% The SelectInfo of a send that selected and what it left to send.
+cont_of({select, {SI, Rest}}, _Data) -> {SI, Rest};
+cont_of({select, SI}, Data) -> {SI, Data}.
+
+%% Sends Rest on with continuations until it is all gone: the results'
+%% shapes (each select followed by its select message).
+cont_send(M, C, Rest, SI, Mode, Acc) ->
+    H = make_ref(),
+    R = case Mode of
+            infinity3 -> M:send(C, Rest, SI);
+            infinity4 -> M:send(C, Rest, SI, infinity);
+            long -> M:send(C, Rest, SI, ?LONG);
+            nowait -> M:send(C, Rest, SI, nowait);
+            handle -> M:send(C, Rest, SI, H)
+        end,
+    Selected = case R of
+                   {select, {{select_info, _, _} = SI1, Rest1}} -> {SI1, Rest1};
+                   {select, {select_info, _, _} = SI1} -> {SI1, Rest};
+                   _ -> done
+               end,
+    case Selected of
+        {{select_info, Tag, Ref} = SI2, Rest2} ->
+            Ours = Mode =:= nowait orelse Ref =:= H,
+            Msg = case socket_msg(?LONG) of
+                      {'$socket', _, select, Ref} -> select_msg;
+                      Other -> Other
+                  end,
+            Step = {select, Tag, Ours, suffix_of(Rest2, Rest), Msg},
+            cont_send(M, C, Rest2, SI2, Mode, [Step | Acc]);
+        done ->
+            %% how many selects it took depends on the reader's pace;
+            %% their kinds do not
+            {lists:usort(Acc), R}
+    end.
+
+suffix_of(Rest2, Rest) ->
+    N = byte_size(Rest2),
+    N > 0 andalso N =< byte_size(Rest) andalso
+        binary:part(Rest, byte_size(Rest) - N, N) =:= Rest2.
+
+?DIFF(sendto_continuations,
+      "Ensure that sendto/4 with a Cont (the SelectInfo of a nowait sendto to a full unix datagram queue) sends in every waiting mode once there is room, and times out while there is none.").
+sendto_continuations(M, X) ->
+    [begin
+         {R, RA, S, _SA, Filled} = full_dgram_connected(M, K, X),
+         rec({filled, K}, Filled),
+         [begin
+              {select, SI} = Sel = M:sendto(S, <<"cont">>, RA, nowait),
+              rec({select, K, Mode}, element(1, Sel)),
+              rec({cont_timeout, K, Mode}, M:sendto(S, <<"cont">>, SI, 100)),
+              rec({take_one, K, Mode}, element(1, M:recvfrom(R, 0, 0))),
+              %% the timed continuation took the place of the nowait
+              %% select: whether its message still comes is OTP's to say
+              rec({select_msg, K, Mode}, case socket_msg(500) of
+                                             {'$socket', _, select, _} -> select;
+                                             None -> None
+                                         end),
+              H = make_ref(),
+              rec({cont, K, Mode},
+                  case Mode of
+                      long -> M:sendto(S, <<"cont">>, SI, ?LONG);
+                      nowait -> M:sendto(S, <<"cont">>, SI, nowait);
+                      handle -> M:sendto(S, <<"cont">>, SI, H)
+                  end),
+              rec({no_more_msgs, K, Mode}, msgs(200))
+          end || Mode <- [long, nowait, handle]],
+         rec({tail, K}, lists:last(drain(M, R)))
+     end || K <- [path, abstract]].
+
+?DIFF(cancel_send_continuation,
+      "Ensure that cancel/2 of a partial send's SelectInfo (and of a continuation's) leaves no select message behind, and the rest can still be sent.").
+cancel_send_continuation(M, X) ->
+    Big = big(),
+    Data = binary:copy(<<"k">>, 1 bsl 20),
+    [begin
+         {_L, C, A, Sent} = full_pair(M, K, X, Big),
+         {SI, Rest} = cont_of(M:send(C, Data, nowait), Data),
+         rec({cancel, K}, M:cancel(C, SI)),
+         rec({cancel_again, K}, M:cancel(C, SI)),
+         Sel2 = M:send(C, Rest, SI, nowait),
+         rec({cont_select, K}, shape(Sel2, Rest)),
+         {SI2, Rest2} = cont_of(Sel2, Rest),
+         rec({cancel_cont, K}, M:cancel(C, SI2)),
+         W = async(fun() -> recv_all(M, A, Sent + byte_size(Data), <<>>) end),
+         rec({no_msgs_after_cancel, K}, msgs(500)),
+         rec({rest_goes, K}, M:send(C, Rest2, ?LONG)),
+         All = await(W),
+         rec({all_there, K},
+             is_binary(All) andalso binary:part(All, Sent, byte_size(Data)) =:= Data)
+     end || K <- [inet, path]].
+
+-spec seed_sendto3_cont(list()) -> ok.
+seed_sendto3_cont(_Config) ->
+    doc("Ensure that sendto/3 with a Cont (the seed's form; OTP 25 lacks it) waits for room as sendto(S, Data, Cont, infinity) and sends to the destination of the first call."),
+    [{sent, ok}, {waited, true}, {read, ok}, {last, <<"cont">>}] =
+        run(fun seed_sendto3_cont/2, sockport),
+    ok.
+
+seed_sendto3_cont(M, X) ->
+    {R, RA, S, _SA, filled} = full_dgram_connected(M, path, X),
+    {select, SI} = M:sendto(S, <<"cont">>, RA, nowait),
+    Self = self(),
+    %% the continuation blocks this process until the reader makes room
+    Reader = spawn_link(fun() ->
+                                receive go -> ok end,
+                                timer:sleep(300),
+                                Self ! {read, element(1, M:recvfrom(R, 0, 0))}
+                        end),
+    Reader ! go,
+    T0 = erlang:monotonic_time(millisecond),
+    rec(sent, M:sendto(S, <<"cont">>, SI)),
+    rec(waited, erlang:monotonic_time(millisecond) - T0 >= 250),
+    rec(read, receive {read, Read} -> Read after ?LONG -> no_reply end),
+    rec(last, lists:last(drain(M, R))).
 
 drain(M, R) ->
     case M:recvfrom(R, 0, 0) of

@@ -28,6 +28,7 @@
 -export([recvmsg_waiters_fifo/1, recvmsg_waiters_fifo/2]).
 -export([msg_cancel_close/1, msg_cancel_close/2]).
 -export([msg_counters/1, msg_counters/2]).
+-export([tcp_cmsgs/1, tcp_cmsgs/2]).
 -export([seed_rights_are_daemon_fds/1]).
 -export([seed_rights_only_handed_out_fds/1]).
 -export([seed_limits/1]).
@@ -43,7 +44,7 @@ diff_cases() ->
      dgram_trunc_ctrunc, stream_msgs, local_msgs, errqueue_recverr,
      msg_flags_everywhere, sendmsg_cont_full_buffer, sendmsg_partial, sendmsg_blocking,
      sendmsg_big_iov, recvmsg_waiting_modes, recvmsg_waiters_fifo,
-     msg_cancel_close, msg_counters].
+     msg_cancel_close, msg_counters, tcp_cmsgs].
 
 seed_cases() ->
     [seed_rights_are_daemon_fds, seed_rights_only_handed_out_fds, seed_limits].
@@ -341,6 +342,24 @@ dgram_trunc_ctrunc(M, X) ->
          Send(),
          rec({bufsz_beats_rcvbuf, K}, tidy(M:recvmsg(A, 6, 0, [], ?LONG)))
      end || K <- [inet, inet6, path]].
+
+?DIFF(tcp_cmsgs,
+      "Ensure that recvmsg on TCP (inet, inet6) returns the control messages a stream socket gets (timestamp, once asked for), none before, and that control messages given to sendmsg on TCP are refused or taken as OTP's are.").
+tcp_cmsgs(M, X) ->
+    [begin
+         {_L, C, A} = pair(M, K, X),
+         ok = M:send(C, <<"before">>),
+         rec({no_ctrl, K}, tidy(M:recvmsg(A, 6, 0, [], ?LONG))),
+         rec({timestamp_on, K}, M:setopt(A, {socket, timestamp}, true)),
+         ok = M:send(C, <<"after">>),
+         rec({timestamp, K}, tidy(M:recvmsg(A, 5, 0, [], ?LONG))),
+         Tos = case K of
+                   inet -> #{level => ip, type => tos, value => lowdelay};
+                   inet6 -> #{level => ipv6, type => tclass, value => 32}
+               end,
+         rec({send_ctrl, K}, M:sendmsg(C, #{iov => [<<"c">>], ctrl => [Tos]})),
+         rec({got_after_ctrl, K}, tidy(M:recvmsg(A, 0, 0, [], ?LONG)))
+     end || K <- [inet, inet6]].
 
 ?DIFF(stream_msgs,
       "Ensure that sendmsg/recvmsg on TCP and unix streams send iovs of any length (above iov_max too), read what is there up to BufSz, peek, carry oob data, and see the peer close.").

@@ -15,7 +15,7 @@
 -module(sockport_priv_SUITE).
 
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1]).
--export([raw_icmp/1, low_port/1, netns/1, daemon_identity/1,
+-export([raw_icmp/1, readme_ping/1, low_port/1, netns/1, daemon_identity/1,
          sendfile_reach/1]).
 
 -define(NET_RAW, 13).
@@ -23,7 +23,7 @@
 
 suite() -> [{timetrap, {seconds, 60}}].
 
-all() -> [daemon_identity, raw_icmp, low_port, netns, sendfile_reach].
+all() -> [daemon_identity, raw_icmp, readme_ping, low_port, netns, sendfile_reach].
 
 init_per_suite(Config) ->
     case os:getenv("SOCKPORT_PRIV_MODE") of
@@ -40,13 +40,15 @@ end_per_suite(_Config) ->
 mode(Config) -> proplists:get_value(mode, Config).
 
 %% The daemon runs as the user and with the capabilities the deployment
-%% gives it, and nothing more.
+%% gives it, and nothing more, in its sandbox.
 daemon_identity(Config) ->
     Status = daemon_status(),
     Uid = list_to_integer(hd(string:lexemes(maps:get("Uid", Status), "\t "))),
     Eff = list_to_integer(maps:get("CapEff", Status), 16),
     Bnd = list_to_integer(maps:get("CapBnd", Status), 16),
     Both = (1 bsl ?NET_RAW) bor (1 bsl ?NET_BIND_SERVICE),
+    %% whatever it keeps, it runs under its seccomp filter (on by default)
+    "2" = maps:get("Seccomp", Status),
     case mode(Config) of
         filecaps ->
             true = Uid =/= 0,
@@ -70,6 +72,34 @@ raw_icmp(Config) ->
         filecaps -> {ok, {error, eperm}} = {Sp, So};
         none -> {{error, eperm}, {error, eperm}} = {Sp, So};
         drop -> ok = Sp
+    end.
+
+%% README, "Example: ping as an ordinary user", step by step: where the
+%% daemon keeps cap_net_raw, the unprivileged VM pings 127.0.0.1 through
+%% it; where it keeps nothing, the open fails as socket's does.
+readme_ping(Config) ->
+    case mode(Config) of
+        none ->
+            {error, eperm} = sockport:open(inet, raw, icmp);
+        _ ->
+            Sum = fun S(<<W:16, R/binary>>, A) -> S(R, A + W);
+                      S(<<B:8>>, A) -> S(<<>>, A + (B bsl 8));
+                      S(<<>>, A) when A > 16#ffff -> S(<<>>, (A band 16#ffff) + (A bsr 16));
+                      S(<<>>, A) -> bnot A band 16#ffff end,
+            Req = <<8, 0, 0:16, 1:16, 1:16, "hello">>,
+            Echo = <<8, 0, (Sum(Req, 0)):16, 1:16, 1:16, "hello">>,
+            {ok, S} = sockport:open(inet, raw, icmp),
+            ok = sockport:sendto(S, Echo, #{family => inet, addr => {127,0,0,1}}),
+            {ok, {_, <<_:20/binary, 8, _/binary>>}} =
+                sockport:recvfrom(S, 0, [], 1000),
+            {ok, {_, <<_:20/binary, 0, 0, _:16, 1:16, 1:16, "hello">>}} =
+                sockport:recvfrom(S, 0, [], 1000),
+            ok = sockport:close(S)
+    end,
+    %% the VM itself has no raw sockets (in drop mode it runs as root)
+    case mode(Config) of
+        drop -> ok;
+        _ -> {error, eperm} = socket:open(inet, raw, icmp), ok
     end.
 
 %% sendfile: the daemon opens the VM's file as /proc/<VM pid>/fd/<n>. It
