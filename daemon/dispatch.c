@@ -23,13 +23,27 @@ struct sp_cmd_row {
 };
 
 #ifdef SP_TEST_COMMANDS
-/* Only in the daemon built for the sandbox test (SP_OP_TEST_FORBIDDEN, not
- * a protocol opcode): makes a system call the sandbox forbids, and answers
- * ok if it is still alive. */
+/* Only in the daemon built for the tests (sockportd_test; not protocol
+ * opcodes). SP_OP_TEST_FORBIDDEN makes a system call the sandbox forbids,
+ * and answers ok if it is still alive. SP_OP_TEST_COUNTER {Index, Value}
+ * sets one of a socket's counters, so that a test can see it wrap. */
 #define SP_OP_TEST_FORBIDDEN 250
+#define SP_OP_TEST_COUNTER 251
 static int cmd_test_forbidden(struct sp_daemon *d, struct sp_cmd *c)
 {
     syscall(SYS_getppid);
+    sp_reply_ok(d, c->pid, c->ref);
+    return 0;
+}
+
+static int cmd_test_counter(struct sp_daemon *d, struct sp_cmd *c)
+{
+    long idx;
+    uint64_t v;
+    if (sp_dec_range(&c->dec, 0, SP_CNT__MAX - 1, &idx) != 0 ||
+        sp_dec_u64(&c->dec, &v) != 0 || sp_dec_end(&c->dec) != 0)
+        return -1;
+    c->sock->cnt.v[idx] = v;
     sp_reply_ok(d, c->pid, c->ref);
     return 0;
 }
@@ -38,6 +52,7 @@ static int cmd_test_forbidden(struct sp_daemon *d, struct sp_cmd *c)
 static const struct sp_cmd_row rows[] = {
 #ifdef SP_TEST_COMMANDS
     {SP_OP_TEST_FORBIDDEN, 0, false, cmd_test_forbidden},
+    {SP_OP_TEST_COUNTER, 2, true, cmd_test_counter},
 #endif
     {SP_OP_PID_DOWN, 0, false, sp_cmd_pid_down},
     {SP_OP_OPEN, 4, false, sp_cmd_open},

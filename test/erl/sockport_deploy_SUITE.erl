@@ -213,7 +213,7 @@ log_sandbox_kill(Config) ->
     doc("Ensure that a daemon killed by its sandbox is logged under [sockport, sandbox] and counted as a sandbox kill."),
     listen(),
     Forbidden = filename:join(filename:dirname(code:which(?MODULE)),
-                              "sockportd_forbidden"),
+                              "sockportd_test"),
     true = filelib:is_regular(Forbidden),
     restart(proplists:get_value(saved, Config),
             [{daemon_path, Forbidden}, {sandbox, true}]),

@@ -1,6 +1,6 @@
-%% The daemon's seccomp sandbox, with sockportd_forbidden: the daemon built
-%% with one test-only command that makes a system call the sandbox forbids
-%% (getppid). The suite runs the application on that daemon whatever
+%% The daemon's seccomp sandbox, with sockportd_test: the daemon built
+%% with test-only commands, one of which makes a system call the sandbox
+%% forbids (getppid). The suite runs the application on that daemon whatever
 %% daemon the other suites use.
 -module(sockport_sandbox_SUITE).
 
@@ -17,7 +17,7 @@ all() -> [filter_installed, forbidden_call_kills, off_switch].
 
 init_per_suite(Config) ->
     Daemon = filename:join(filename:dirname(code:which(?MODULE)),
-                           "sockportd_forbidden"),
+                           "sockportd_test"),
     case filelib:is_regular(Daemon) of
         false -> {error, {missing, Daemon}};
         true -> [{daemon, Daemon}, {saved, application:get_all_env(sockport)}

@@ -18,7 +18,7 @@
                  sockport_sendfile_SUITE, sockport_bulk_SUITE,
                  sockport_crash_SUITE, sockport_opt_SUITE, sockport_info_SUITE,
                  sockport_msg_SUITE, sockport_ioctl_SUITE, sockport_open_SUITE,
-                 sockport_sandbox_SUITE, sockport_args_SUITE,
+                 sockport_sandbox_SUITE, sockport_wrap_SUITE, sockport_args_SUITE,
                  sockport_limits_SUITE, sockport_soak_SUITE,
                  sockport_kinds_SUITE, sockport_packet_SUITE,
                  sockport_backpressure_SUITE,
