@@ -7,6 +7,10 @@
  * option is adding a row: the daemon's codec is chosen by the type, the
  * VM's checks by the generated sockport_tables.erl.
  *
+ * The seed's Windows-only socket options (bsp_state, exclusiveaddruse,
+ * maxdg, max_msg_size), which OTP 25 does not list, are rows without a C
+ * name as well: listed as unsupported, as OTP 26 does.
+ *
  * Where Linux, the seed and OTP 25 disagree the rows follow OTP 25:
  * acceptconn may be set (the kernel refuses it), tclass is an integer,
  * ipv6 mtu may be set, peek_off works but is reported unsupported. Two
@@ -69,14 +73,18 @@ const struct sp_option sp_options[] = {
     {"socket", "bindtodevice", SOL_SOCKET, SO_BINDTODEVICE, SP_OPT_STRING, GS,
      16 /* IFNAMSIZ */},
     SOCK("broadcast", SO_BROADCAST, BOOL, GS),
+    SOCK("bsp_state", NO, INT, G),
     SOCK("busy_poll", NO, INT, GS),
     SOCK("debug", SO_DEBUG, INT, GS),
     SOCK("domain", SO_DOMAIN, SOCK_DOMAIN, G),
     SOCK("dontroute", SO_DONTROUTE, BOOL, GS),
     SOCK("error", NO, INT, G),
+    SOCK("exclusiveaddruse", NO, BOOL, GS),
     SOCK("keepalive", SO_KEEPALIVE, BOOL, GS),
     SOCK("linger", SO_LINGER, LINGER, GS),
     SOCK("mark", NO, INT, GS),
+    SOCK("max_msg_size", NO, INT, G),
+    SOCK("maxdg", NO, INT, G),
     SOCK("oobinline", SO_OOBINLINE, BOOL, GS),
     SOCK("passcred", SO_PASSCRED, BOOL, GS),
     SOCK("peek_off", SO_PEEK_OFF, INT, GS | SP_OPT_HIDE),

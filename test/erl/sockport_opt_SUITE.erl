@@ -16,7 +16,7 @@
 -export([opt_native/1, opt_native/2]).
 -export([opt_compat/1, opt_compat/2]).
 -export([supports_keys/1, supports_keys/2]).
--export([seed_tcp_keepalive/1]).
+-export([seed_tcp_keepalive/1, seed_windows_options/1]).
 -export([native_negative_size/1]).
 
 -import(sockport_test_lib, [doc/1, x/1]).
@@ -25,7 +25,9 @@
                 {inet6, dgram}, {local, stream}, {local, dgram}]).
 -define(BAD, [foo, -1, 1 bsl 40, "str", #{}, <<1>>, true, 3]).
 %% Options sockport has where OTP 25 on Linux does not (the seed's).
--define(SEED_ONLY, [{tcp, keepcnt}, {tcp, keepidle}, {tcp, keepintvl}]).
+-define(SEED_ONLY, [{tcp, keepcnt}, {tcp, keepidle}, {tcp, keepintvl},
+                    {socket, bsp_state}, {socket, exclusiveaddruse},
+                    {socket, maxdg}, {socket, max_msg_size}]).
 
 %% The valid options that opt_native does not get with a size of -1.
 -define(NEGATIVE_SIZE_OPTS, [{socket, 2}, {1, 2}, {socket, reuseaddr}, {ip, ttl},
@@ -46,7 +48,7 @@ groups() ->
     Cases = [opt_every_option, opt_values, opt_closed, opt_shapes, opt_otp,
              opt_native, opt_compat, supports_keys],
     [{socket, [], Cases},
-     {sockport, [], Cases ++ [seed_tcp_keepalive, native_negative_size]}].
+     {sockport, [], Cases ++ [seed_tcp_keepalive, seed_windows_options, native_negative_size]}].
 
 -spec init_per_group(atom(), list()) -> list() | {skip, string()}.
 init_per_group(Group, Config) ->
@@ -289,7 +291,8 @@ is_seed_only({L, O}) ->
     lists:member({list_to_atom(string:lowercase(atom_to_list(L))), O},
                  ?SEED_ONLY);
 is_seed_only(O) ->
-    lists:member(O, [keepcnt, keepidle, keepintvl]).
+    lists:member(O, [keepcnt, keepidle, keepintvl, bsp_state, exclusiveaddruse,
+                     maxdg, max_msg_size]).
 
 %% The seed lists tcp keepcnt, keepidle and keepintvl; OTP 25 lacks them
 %% on Linux, sockport has them.
@@ -302,6 +305,25 @@ native_negative_size(_Config) ->
     {ok, S} = sockport:open(inet, dgram),
     [{O, {error, einval}} = {O, sockport:getopt_native(S, O, -1)}
      || O <- ?NEGATIVE_SIZE_OPTS],
+    ok = sockport:close(S).
+
+-spec seed_windows_options(list()) -> ok.
+seed_windows_options(_Config) ->
+    doc("Ensure that the seed's Windows-only socket options (bsp_state, exclusiveaddruse, maxdg, max_msg_size) are listed as unsupported and answered as socket answers an option this platform lacks (busy_poll)."),
+    {ok, S} = sockport:open(inet, dgram),
+    {ok, O} = socket:open(inet, dgram),
+    Opts = sockport:supports(options, socket),
+    [begin
+         false = proplists:get_value(Opt, Opts),
+         false = sockport:is_supported(options, {socket, Opt}),
+         {error, {invalid, {socket_option, {socket, busy_poll}}}} =
+             socket:getopt(O, {socket, busy_poll}),
+         {error, {invalid, {socket_option, {socket, Opt}}}} =
+             sockport:getopt(S, {socket, Opt}),
+         {error, {invalid, {socket_option, {socket, Opt}}}} =
+             sockport:setopt(S, {socket, Opt}, 1)
+     end || Opt <- [bsp_state, exclusiveaddruse, maxdg, max_msg_size]],
+    ok = socket:close(O),
     ok = sockport:close(S).
 
 -spec seed_tcp_keepalive(list()) -> ok.
