@@ -94,10 +94,7 @@ void sp_send_armed(struct sp_daemon *d, struct sp_op *op)
 {
     reply_sent(d, op, "select", NULL);
     /* The caller keeps the rest and calls again; we keep nothing. */
-    free(op->buf);
-    op->buf = NULL;
-    op->data = NULL;
-    op->data_len = op->done = 0;
+    sp_op_drop_data(d, op);
 }
 
 static int start_send(struct sp_daemon *d, struct sp_cmd *c,

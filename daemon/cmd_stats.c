@@ -18,6 +18,7 @@ static const char *const limit_names[SP_LIMIT__MAX] = {
     [SP_LIMIT_SOCKETS] = "max_sockets",
     [SP_LIMIT_WAITERS] = "max_waiters",
     [SP_LIMIT_OUT_HIGH] = "out_high",
+    [SP_LIMIT_PARKED] = "max_parked_bytes",
 };
 
 static uint64_t limit_value(const struct sp_daemon *d, enum sp_limit which)
@@ -26,6 +27,7 @@ static uint64_t limit_value(const struct sp_daemon *d, enum sp_limit which)
     case SP_LIMIT_SOCKETS: return d->limits.max_sockets;
     case SP_LIMIT_WAITERS: return d->limits.max_waiters;
     case SP_LIMIT_OUT_HIGH: return d->limits.out_high;
+    case SP_LIMIT_PARKED: return d->limits.max_parked;
     case SP_LIMIT__MAX: break;
     }
     return 0;

@@ -126,6 +126,7 @@ struct sp_op {
     /* data gathered or to send */
     char *buf;              /* recv: gathered; send: copy of the data */
     size_t buf_len;
+    size_t kept;            /* send: bytes of buf counted in d->parked */
     const char *data;       /* send: the bytes (in the frame, or buf) */
     size_t data_len;
     size_t done;            /* send: bytes written */
@@ -155,6 +156,8 @@ struct sp_op *sp_op_new(struct sp_sock *s, enum sp_opkind kind,
 struct sp_op *sp_op_begin(struct sp_daemon *d, const struct sp_cmd *c,
                           enum sp_opkind kind, const struct sp_mode *mode);
 void sp_op_free(struct sp_daemon *d, struct sp_op *op);
+/* Frees what a send op holds of its data (and unaccounts it). */
+void sp_op_drop_data(struct sp_daemon *d, struct sp_op *op);
 /* Runs a new call through its socket's queue with the given mode. */
 void sp_op_submit(struct sp_daemon *d, struct sp_op *op,
                   const struct sp_mode *mode);
@@ -240,6 +243,7 @@ struct sp_limits {
     unsigned max_waiters; /* calls queued per socket and kind: enomem */
     size_t out_high;      /* bytes queued for the VM above which sockets */
     size_t out_low;       /* are not read, until below out_low */
+    size_t max_parked;    /* bytes of data waiting sends hold: enomem */
 };
 
 /* The limits whose hits are counted and said (cmd_stats.c). */
@@ -247,6 +251,7 @@ enum sp_limit {
     SP_LIMIT_SOCKETS,  /* max_sockets: OPEN, OPEN_FD or accept refused */
     SP_LIMIT_WAITERS,  /* max_waiters: a call refused with enomem */
     SP_LIMIT_OUT_HIGH, /* out_high: the daemon stopped reading sockets */
+    SP_LIMIT_PARKED,   /* max_parked_bytes: a waiting send refused */
     SP_LIMIT__MAX
 };
 
@@ -265,6 +270,7 @@ struct sp_stats {
 
 #define SP_MAX_SOCKETS_DEFAULT 1048576
 #define SP_MAX_WAITERS_DEFAULT 65536
+#define SP_MAX_PARKED_DEFAULT (256u * 1024u * 1024u)
 
 struct sp_daemon {
     struct event_base *base;
@@ -273,6 +279,7 @@ struct sp_daemon {
     struct sp_frame_reader in;
     struct evbuffer *out;
     bool out_high; /* above SP_OUT_HIGH: sockets are not read */
+    size_t parked; /* bytes held by waiting sends (limits.max_parked) */
     bool done;     /* stdin closed or fatal stdout error */
     struct sp_pid_table pids;
     struct sp_sock_table socks;

@@ -97,7 +97,7 @@ static int usage(void)
     fprintf(stderr, "usage: sockportd [--user NAME] [--caps CAP,... | none] "
                     "[--sandbox on | off]\n"
                     "       [--max-sockets N] [--max-waiters N] "
-                    "[--out-high BYTES]\n"
+                    "[--out-high BYTES] [--max-parked-bytes BYTES]\n"
                     "(started by the sockport application as an Erlang "
                     "port)\n");
     return 2;
@@ -144,6 +144,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--out-high") == 0 &&
                  (limits.out_high = number(argv[i + 1], SIZE_MAX)))
             limits.out_low = limits.out_high / 8;
+        else if (strcmp(argv[i], "--max-parked-bytes") == 0 &&
+                 (limits.max_parked = number(argv[i + 1], SIZE_MAX)))
+            ;
         else
             return usage();
     }

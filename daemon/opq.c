@@ -92,6 +92,7 @@ void sp_op_free(struct sp_daemon *d, struct sp_op *op)
     if (op->pid)
         sp_pid_unref(d, op->pid);
     sp_sfile_free(op->sf);
+    d->parked -= op->kept;
     free(op->buf);
     free(op->cbuf);
     free(op);
@@ -130,18 +131,35 @@ static int hold_pid(struct sp_daemon *d, struct sp_op *op)
 
 /* A blocking send keeps its bytes: the frame they came in is reused. All
  * of them, so that `done` keeps counting from the start of the frame, as
- * the caller's RestData does. */
-static int keep_data(struct sp_op *op)
+ * the caller's RestData does. What all waiting sends keep is bounded by
+ * max_parked_bytes. */
+static int keep_data(struct sp_daemon *d, struct sp_op *op)
 {
     if (!op->data || op->data == op->buf)
         return 0;
+    if (op->data_len > d->limits.max_parked - d->parked) {
+        sp_limit_hit(d, SP_LIMIT_PARKED);
+        return -1;
+    }
     char *copy = malloc(op->data_len ? op->data_len : 1);
     if (!copy)
         return -1;
     memcpy(copy, op->data, op->data_len);
     op->buf = copy;
     op->data = copy;
+    op->kept = op->data_len;
+    d->parked += op->kept;
     return 0;
+}
+
+void sp_op_drop_data(struct sp_daemon *d, struct sp_op *op)
+{
+    d->parked -= op->kept;
+    op->kept = 0;
+    free(op->buf);
+    op->buf = NULL;
+    op->data = NULL;
+    op->buf_len = op->data_len = op->done = 0;
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -173,10 +191,7 @@ static void hold(struct sp_daemon *d, struct sp_op *op)
         event_free(op->timer);
         op->timer = NULL;
     }
-    free(op->buf);
-    op->buf = NULL;
-    op->data = NULL;
-    op->buf_len = op->data_len = op->done = 0;
+    sp_op_drop_data(d, op);
     op->hold = true;
     if (!op->queued) {
         if (hold_pid(d, op) != 0) { /* cannot hold: let the queue go */
@@ -197,7 +212,7 @@ static bool park(struct sp_daemon *d, struct sp_op *op,
 {
     struct sp_sock *s = op->sock;
     enum sp_queue q = classes[op->kind].queue;
-    if (hold_pid(d, op) != 0 || (!op->armed && keep_data(op) != 0))
+    if (hold_pid(d, op) != 0 || (!op->armed && keep_data(d, op) != 0))
         goto nomem;
     if (mode->kind == SP_WAIT_MS) {
         struct timeval tv = {.tv_sec = mode->ms / 1000,

@@ -132,6 +132,7 @@ void sp_limits_default(struct sp_limits *l)
     l->max_waiters = SP_MAX_WAITERS_DEFAULT;
     l->out_high = SP_OUT_HIGH;
     l->out_low = SP_OUT_LOW;
+    l->max_parked = SP_MAX_PARKED_DEFAULT;
 }
 
 bool sp_sock_room(const struct sp_daemon *d)

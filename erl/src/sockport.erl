@@ -386,9 +386,10 @@
           commands => non_neg_integer(),
           malformed_commands => non_neg_integer(),
           dropped_frames => non_neg_integer(),
-          limits => #{max_sockets | max_waiters | out_high =>
+          limits => #{max_sockets | max_waiters | out_high | max_parked_bytes =>
                           non_neg_integer()},
-          limit_hits => #{max_sockets | max_waiters | out_high =>
+          limit_hits => #{max_sockets | max_waiters | out_high |
+                          max_parked_bytes =>
                               non_neg_integer()}}.
 %% The state and statistics of one daemon (daemon_info/0,1). From the
 %% router: `status', the daemon's `path' and `launch' prefix, `os_pid' (the

@@ -338,7 +338,8 @@ config_args() ->
     Limits = [[Flag, integer_to_list(N)]
               || {Key, Flag} <- [{max_sockets, "--max-sockets"},
                                  {max_waiters, "--max-waiters"},
-                                 {out_high, "--out-high"}],
+                                 {out_high, "--out-high"},
+                                 {max_parked_bytes, "--max-parked-bytes"}],
                  {ok, N} <- [application:get_env(sockport, Key)],
                  is_integer(N), N > 0],
     User ++ [lists:flatten(A) || A <- Caps] ++ Sandbox ++ lists:append(Limits).

@@ -1,21 +1,23 @@
 %% The daemon's limits: sockets per daemon (emfile for open, accept and
 %% open from a descriptor) and waiting calls per socket and kind (enomem),
-%% configured through the application environment; and the frame size,
+%% the data waiting sends hold (enomem), configured through the
+%% application environment; and the frame size,
 %% which a command that cannot be split answers with enomem.
 -module(sockport_limits_SUITE).
 
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1]).
--export([max_sockets/1, max_waiters/1, frame_too_large/1]).
+-export([max_sockets/1, max_waiters/1, max_parked_bytes/1, frame_too_large/1]).
 
 suite() -> [{timetrap, {seconds, 60}}].
 
-all() -> [max_sockets, max_waiters, frame_too_large].
+all() -> [max_sockets, max_waiters, max_parked_bytes, frame_too_large].
 
 init_per_suite(Config) ->
     Saved = application:get_all_env(sockport),
     application:stop(sockport),
     application:set_env(sockport, max_sockets, 4),
     application:set_env(sockport, max_waiters, 3),
+    application:set_env(sockport, max_parked_bytes, 3 bsl 20),
     {ok, _} = application:ensure_all_started(sockport),
     [{saved, Saved} | Config].
 
@@ -82,3 +84,25 @@ frame_too_large(_Config) ->
     ok = sockport:sendto(U, <<"still">>, Addr),
     {ok, {_, <<"still">>}} = sockport:recvfrom(U, 0, [], 5000),
     ok = sockport:close(U).
+
+%% With 3 MiB for the data of waiting sends: one 2 MiB send waits on a
+%% full socket, a second one behind it would pass the limit and answers
+%% enomem at once; once the first is through, its room is free again.
+max_parked_bytes(_Config) ->
+    {L, C, A, Sent} = sockport_test_lib:full_pair(sockport, inet, #{},
+                                                  sockport_test_lib:big()),
+    Two = binary:copy(<<"p">>, 2 bsl 20),
+    Self = self(),
+    First = spawn_link(fun() -> Self ! {first, sockport:send(C, Two)} end),
+    sockport_test_lib:wait_blocked(First),
+    {error, enomem} = sockport:send(C, Two, 5000),
+    #{limit_hits := #{max_parked_bytes := Hits}} = sockport:daemon_info(0),
+    true = Hits >= 1,
+    All = sockport_test_lib:recv_all(sockport, A, Sent + byte_size(Two), <<>>),
+    Two = binary:part(All, Sent, byte_size(Two)),
+    ok = receive {first, R1} -> R1 after 10000 -> error(first_send_stuck) end,
+    Again = spawn_link(fun() -> Self ! {again, sockport:send(C, Two)} end),
+    Two = sockport_test_lib:recv_all(sockport, A, byte_size(Two), <<>>),
+    ok = receive {again, R2} -> R2 after 10000 -> error({second_send_stuck, Again}) end,
+    [ok = sockport:close(S) || S <- [L, C, A]],
+    ok.
