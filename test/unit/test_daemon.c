@@ -1581,7 +1581,9 @@ END_TEST
 
 /* ---- STATS and limit events ------------------------------------------------ */
 
-#define STATS_LIMITS "{limits,[{max_sockets,4},{max_waiters,65536},{out_high,*}]}"
+#define STATS_LIMITS                                                          \
+    "{limits,[{max_sockets,4},{max_waiters,65536},{out_high,*},"                \
+    "{max_parked_bytes,268435456}]}"
 
 START_TEST(test_stats)
 {
@@ -1592,7 +1594,7 @@ START_TEST(test_stats)
             "{P9,R1} {ok,[{sockets,3},{sockets_peak,3},{pids,*},{out_queue,*},"
             "{commands,*},{malformed_commands,0},{dropped_frames,0},"
             STATS_LIMITS ",{limit_hits,[{max_sockets,0},{max_waiters,0},"
-            "{out_high,0}]}]}"),
+            "{out_high,0},{max_parked_bytes,0}]}]}"),
         CMD("{16,P9,R2,0,inet,dgram,udp,[]}", "{P9,R2} {ok,4}"),
         /* the first hit is said at once */
         CMD("{16,P9,R3,0,inet,dgram,udp,[]}", "{limit,max_sockets,4,1}",
@@ -1614,7 +1616,7 @@ START_TEST(test_stats)
             "{P9,R8} {ok,[{sockets,3},{sockets_peak,4},{pids,*},{out_queue,*},"
             "{commands,*},{malformed_commands,1},{dropped_frames,0},"
             STATS_LIMITS ",{limit_hits,[{max_sockets,3},{max_waiters,0},"
-            "{out_high,0}]}]}"),
+            "{out_high,0},{max_parked_bytes,0}]}]}"),
     }, 4, "stats, later hit");
     finish();
 }
