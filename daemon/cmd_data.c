@@ -112,6 +112,11 @@ static int start_send(struct sp_daemon *d, struct sp_cmd *c,
         return -1;
     const char *data;
     size_t len = sp_dec_rest(&c->dec, &data);
+    if (more && c->sock->type != SOCK_STREAM) {
+        /* a message must go whole, in one frame: it is too long for one */
+        sp_reply_errno(d, c->pid, c->ref, EMSGSIZE);
+        return 0;
+    }
     const char *ended = sp_inet_send_err(c->sock);
     if (ended) { /* sockport_tcp's connection ended (exit_on_close) */
         sp_reply_atom_error(d, c->pid, c->ref, ended);

@@ -98,6 +98,7 @@ static int usage(void)
                     "[--sandbox on | off]\n"
                     "       [--max-sockets N] [--max-waiters N] "
                     "[--out-high BYTES] [--max-parked-bytes BYTES]\n"
+                    "       [--max-frame BYTES]\n"
                     "(started by the sockport application as an Erlang "
                     "port)\n");
     return 2;
@@ -117,6 +118,7 @@ int main(int argc, char **argv)
     struct sp_privs privs = {0};
     struct sp_limits limits;
     sp_limits_default(&limits);
+    size_t max_frame = SP_FRAME_MAX; /* payload bytes of one command frame */
     /* Sanitizer runtimes need system calls of their own (the leak checker
      * ptraces the process): their builds start unsandboxed unless asked. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -147,6 +149,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--max-parked-bytes") == 0 &&
                  (limits.max_parked = number(argv[i + 1], SIZE_MAX)))
             ;
+        else if (strcmp(argv[i], "--max-frame") == 0 &&
+                 (max_frame = number(argv[i + 1], SP_FRAME_MAX)) >= SP_FRAME_MIN)
+            ;
         else
             return usage();
     }
@@ -174,7 +179,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "sockportd: cannot set up the event loop\n");
         return 1;
     }
-    sp_frame_reader_init(&d.in, SP_FRAME_MAX + SP_HEADER_MAX);
+    sp_frame_reader_init(&d.in, max_frame + SP_HEADER_MAX);
     d.ev_in = event_new(d.base, STDIN_FILENO, EV_READ | EV_PERSIST, on_stdin,
                         &d);
     d.ev_out = event_new(d.base, STDOUT_FILENO, EV_WRITE | EV_PERSIST,

@@ -7,6 +7,9 @@
 
 /* Largest payload tail of one command; the Erlang side splits larger sends. */
 #define SP_FRAME_MAX (16u * 1024u * 1024u)
+/* The smallest frame cap a daemon takes (--max-frame): above any datagram
+ * the kernel sends by default, so that one always fits one frame. */
+#define SP_FRAME_MIN (1024u * 1024u)
 /* Room for the ETF header in front of the tail. */
 #define SP_HEADER_MAX (64u * 1024u)
 

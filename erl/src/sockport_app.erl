@@ -8,7 +8,10 @@
 -spec start(application:start_type(), term()) ->
           {ok, pid()} | {error, term()}.
 start(_Type, _Args) ->
-    sockport_sup:start_link().
+    case sockport_cmd:configure_frame_max() of
+        ok -> sockport_sup:start_link();
+        {error, _} = Error -> Error
+    end.
 
 -spec stop(term()) -> ok.
 stop(_State) ->

@@ -20,6 +20,8 @@
 -export([select_info/2]).
 -export([enc_msg_flags/1]).
 -export([bincat/2]).
+-export([frame_max/0]).
+-export([configure_frame_max/0]).
 
 -export_type([deadline/0]).
 
@@ -57,11 +59,20 @@ request_data(Port, Op, Id, Args, Data) ->
     MRef = erlang:monitor(port, Port, [{alias, demonitor}]),
     Header = term_to_binary(list_to_tuple([Op, self(), MRef, Id | Args])),
     case byte_size(Header) + iolist_size(Data) of
-        Size when Size > ?SP_FRAME_MAX + ?SP_HEADER_MAX ->
+        Size when Size > ?SP_HEADER_MAX ->
+            too_large(Port, MRef, Header, Data, Size);
+        _ ->
+            send_command(Port, MRef, Header, Data)
+    end.
+
+%% Only a frame with a big tail gets here: is it over the cap?
+too_large(Port, MRef, Header, Data, Size) ->
+    case Size > frame_max() + ?SP_HEADER_MAX of
+        true ->
             %% The daemon would skip it unanswered (PROTOCOL.md, Limits).
             erlang:demonitor(MRef, [flush]),
             {{error, enomem}, <<>>};
-        _ ->
+        false ->
             send_command(Port, MRef, Header, Data)
     end.
 
@@ -86,6 +97,25 @@ send_command(Port, MRef, Header, Data) ->
             %% The daemon of this handle is gone.
             erlang:demonitor(MRef, [flush]),
             {{error, closed}, <<>>}
+    end.
+
+%% The most payload bytes one command carries: the application's
+%% `max_frame' (?SP_FRAME_MIN to ?SP_FRAME_MAX), which its daemons are
+%% started with; sends larger than it go in several frames.
+-spec frame_max() -> pos_integer().
+frame_max() ->
+    persistent_term:get({?MODULE, frame_max}, ?SP_FRAME_MAX).
+
+%% Takes `max_frame' from the environment (at application start).
+-spec configure_frame_max() -> ok | {error, {invalid, {max_frame, term()}}}.
+configure_frame_max() ->
+    case application:get_env(sockport, max_frame, ?SP_FRAME_MAX) of
+        N when is_integer(N), N >= ?SP_FRAME_MIN, N =< ?SP_FRAME_MAX ->
+            %% a put of the same value costs nothing
+            N =:= frame_max() orelse persistent_term:put({?MODULE, frame_max}, N),
+            ok;
+        Bad ->
+            {error, {invalid, {max_frame, Bad}}}
     end.
 
 %% ===========================================================================

@@ -1,6 +1,6 @@
 %% sendmsg and recvmsg: the argument checks of socket.erl and
 %% prim_socket.erl, the engine that sends a message's iov in frames of at
-%% most ?SP_FRAME_MAX bytes and turns partial progress into OTP's rest of
+%% most sockport_cmd:frame_max() bytes and turns partial progress into OTP's rest of
 %% the iov, and the continuation of a sendmsg after its select message.
 -module(sockport_msg).
 
@@ -88,9 +88,10 @@ start(Port, Id, IOV, {_, EMsg, _} = Cont, Addr, Deadline) ->
                   false, Deadline);
         N ->
             Size = iolist_size(IOV),
+            FrameMax = sockport_cmd:frame_max(),
             Args = [Addr, Ctrl, N],
             if
-                Size =< ?SP_FRAME_MAX ->
+                Size =< FrameMax ->
                     frame(Port, Id, IOV, Cont, Args, IOV, 0, false, Deadline);
                 true ->
                     frames(Port, Id, IOV, Cont, Args,
@@ -101,7 +102,7 @@ start(Port, Id, IOV, {_, EMsg, _} = Cont, Addr, Deadline) ->
 %% A message larger than a frame goes in several; the first carries the
 %% control messages, every one the address.
 frames(Port, Id, IOV, Cont, [Addr | _] = Args, Bin, Off, Deadline) ->
-    Chunk = min(byte_size(Bin) - Off, ?SP_FRAME_MAX),
+    Chunk = min(byte_size(Bin) - Off, sockport_cmd:frame_max()),
     More = Off + Chunk < byte_size(Bin),
     case frame(Port, Id, IOV, Cont, Args, binary_part(Bin, Off, Chunk), Off,
                More, Deadline) of

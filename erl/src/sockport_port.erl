@@ -342,7 +342,12 @@ config_args() ->
                                  {max_parked_bytes, "--max-parked-bytes"}],
                  {ok, N} <- [application:get_env(sockport, Key)],
                  is_integer(N), N > 0],
-    User ++ [lists:flatten(A) || A <- Caps] ++ Sandbox ++ lists:append(Limits).
+    Frame = case sockport_cmd:frame_max() of
+                ?SP_FRAME_MAX -> [];
+                F -> ["--max-frame", integer_to_list(F)]
+            end,
+    User ++ [lists:flatten(A) || A <- Caps] ++ Sandbox ++ lists:append(Limits)
+        ++ Frame.
 
 to_list(A) when is_atom(A) -> atom_to_list(A);
 to_list(B) when is_binary(B) -> binary_to_list(B);

@@ -1,6 +1,7 @@
 %% send and sendto: the argument checks of socket.erl for the full-arity
 %% forms and continuations, and the engine that cuts a send into frames of
-%% at most ?SP_FRAME_MAX bytes and turns partial progress into RestData.
+%% at most sockport_cmd:frame_max() bytes and turns partial progress into
+%% RestData.
 -module(sockport_send).
 
 -include("sockport_ops.hrl").
@@ -61,11 +62,11 @@ send_flags(Port, Id, Bin, Flags, Deadline) ->
 cont_flags(EFlags) when is_integer(EFlags) -> EFlags;
 cont_flags(Flags) -> sockport_cmd:enc_msg_flags(Flags).
 
-%% One SEND/SENDTO frame per ?SP_FRAME_MAX bytes. Off is how much of Bin
+%% One SEND/SENDTO frame per frame_max() bytes. Off is how much of Bin
 %% went out in earlier frames; a frame's `Written' counts its own tail.
 send_loop(Port, Id, Op, AddrArgs, Tag, EFlags, Bin, Off, Deadline) ->
     Size = byte_size(Bin),
-    Chunk = min(Size - Off, ?SP_FRAME_MAX),
+    Chunk = min(Size - Off, sockport_cmd:frame_max()),
     Part = binary_part(Bin, Off, Chunk),
     %% More: further frames of this call follow, the daemon keeps the
     %% writers' queue for it meanwhile.

@@ -168,13 +168,14 @@ accept(_, _) ->
 %% adds).
 -spec send(socket(), iodata()) -> ok | {error, term()}.
 send(?TCP(S), Packet) ->
-    try iolist_size(Packet) of
-        Size when Size > ?SP_FRAME_MAX ->
-            send_large(S, Packet, Size);
-        _ ->
-            result(sockport:send(S, Packet))
-    catch
-        error:badarg -> {error, einval}
+    case try iolist_size(Packet) catch error:badarg -> invalid end of
+        invalid ->
+            {error, einval};
+        Size ->
+            case Size > sockport_cmd:frame_max() of
+                true -> send_large(S, Packet, Size);
+                false -> result(sockport:send(S, Packet))
+            end
     end;
 send(_, _) ->
     exit(badarg).

@@ -6,11 +6,12 @@
 -module(sockport_limits_SUITE).
 
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1]).
--export([max_sockets/1, max_waiters/1, max_parked_bytes/1, frame_too_large/1]).
+-export([max_sockets/1, max_waiters/1, max_parked_bytes/1, frame_too_large/1,
+         max_frame/1]).
 
 suite() -> [{timetrap, {seconds, 60}}].
 
-all() -> [max_sockets, max_waiters, max_parked_bytes, frame_too_large].
+all() -> [max_sockets, max_waiters, max_parked_bytes, frame_too_large, max_frame].
 
 init_per_suite(Config) ->
     Saved = application:get_all_env(sockport),
@@ -106,3 +107,62 @@ max_parked_bytes(_Config) ->
     ok = receive {again, R2} -> R2 after 10000 -> error({second_send_stuck, Again}) end,
     [ok = sockport:close(S) || S <- [L, C, A]],
     ok.
+
+%% max_frame set to 1 MiB: a 3 MiB stream send goes in three frames and
+%% arrives whole; a datagram that does not fit one frame is emsgsize; a
+%% command that cannot be split is enomem; a frame over the cap written
+%% straight to the port is dropped by the daemon, which goes on; a
+%% max_frame out of range stops the application from starting.
+max_frame(_Config) ->
+    Env = application:get_all_env(sockport),
+    restart([{max_frame, 1 bsl 20} | Env]),
+    try
+        1048576 = sockport_cmd:frame_max(),
+        {ok, L} = socket:open(inet, stream, tcp),
+        ok = socket:bind(L, #{family => inet, addr => {127, 0, 0, 1}, port => 0}),
+        ok = socket:listen(L),
+        {ok, Addr} = socket:sockname(L),
+        {ok, C} = sockport:open(inet, stream, tcp),
+        ok = sockport:connect(C, Addr),
+        {ok, A} = socket:accept(L),
+        Three = crypto_free_bytes(3 bsl 20),
+        Self = self(),
+        spawn_link(fun() -> Self ! {sent, sockport:send(C, Three)} end),
+        {ok, Three} = socket:recv(A, byte_size(Three), 10000),
+        ok = receive {sent, R} -> R after 10000 -> error(send_stuck) end,
+        {error, enomem} = sockport:setopt(C, {otp, meta}, binary:copy(<<"m">>, 2 bsl 20)),
+        {ok, U} = sockport:open(local, dgram),
+        ok = sockport:bind(U, #{family => local,
+                                path => <<0, "sp-frame-", (integer_to_binary(erlang:unique_integer([positive])))/binary>>}),
+        {ok, UA} = sockport:sockname(U),
+        {error, emsgsize} = sockport:sendto(U, binary:copy(<<"d">>, (1 bsl 20) + 1), UA),
+        {error, emsgsize} = sockport:sendmsg(U, #{addr => UA, iov => [binary:copy(<<"d">>, (1 bsl 20) + 1)]}),
+        #{dropped_frames := D0} = sockport:daemon_info(0),
+        true = erlang:port_command(sockport_port:port(0), binary:copy(<<0>>, (3 bsl 19))),
+        true = sockport_test_lib:until(
+                 fun() -> maps:get(dropped_frames, sockport:daemon_info(0)) =:= D0 + 1 end, 5000),
+        ok = sockport:sendto(U, <<"alive">>, UA),
+        {ok, {_, <<"alive">>}} = sockport:recvfrom(U, 0, [], 5000),
+        [ok = sockport:close(S) || S <- [C, U]],
+        [ok = socket:close(S) || S <- [A, L]]
+    after
+        restart(Env)
+    end,
+    application:stop(sockport),
+    application:set_env(sockport, max_frame, 100),
+    {error, {{invalid, {max_frame, 100}}, _}} = application:start(sockport),
+    application:unset_env(sockport, max_frame),
+    restart(Env),
+    16777216 = sockport_cmd:frame_max(),
+    ok.
+
+restart(Env) ->
+    application:stop(sockport),
+    [application:unset_env(sockport, K) || {K, _} <- application:get_all_env(sockport)],
+    [application:set_env(sockport, K, V) || {K, V} <- Env],
+    {ok, _} = application:ensure_all_started(sockport),
+    ok.
+
+%% Bytes that differ along the stream (not one repeated byte).
+crypto_free_bytes(N) ->
+    binary:part(iolist_to_binary([<<I:32>> || I <- lists:seq(1, N div 4 + 1)]), 0, N).
