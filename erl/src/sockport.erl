@@ -1394,7 +1394,8 @@ sendmsg(Socket, Msg_Rest, Flags_Cont, Timeout) ->
       Cont :: select_info(),
       RestData :: binary(),
       Reason :: posix() | closed | invalid().
-sendto(Socket, Data, ?SELECT_INFO(_, _) = Cont) ->
+sendto(Socket, Data, ?SELECT_INFO({sendto, _}, _) = Cont) ->
+    %% other select infos go on as addresses, refused as OTP 25 does
     sendto(Socket, Data, Cont, ?ESOCK_SENDTO_TIMEOUT_DEFAULT);
 sendto(Socket, Data, Dest) ->
     sendto(Socket, Data, Dest, ?ESOCK_SENDTO_FLAGS_DEFAULT).
