@@ -13,6 +13,7 @@
 #include <ei.h>
 
 #include "daemon.h"
+#include "sp_cmsg.h"
 #include "sp_tables.h"
 
 #define NATIVE_MAX 2048 /* bytes a native getopt reads at most */
@@ -299,7 +300,16 @@ int sp_cmd_getopt(struct sp_daemon *d, struct sp_cmd *c)
         sp_reply_errno(d, c->pid, c->ref, errno);
         return 0;
     }
-    begin_ok(&e, buf, sizeof buf, c);
+    /* Control messages decode to much more than their bytes. */
+    size_t cap = o->type == SP_OPT_CMSGS
+                     ? SP_HDR_BUF + sp_cmsg_encode_bound((size_t)len)
+                     : sizeof buf;
+    char *big = cap > sizeof buf ? malloc(cap) : NULL;
+    if (cap > sizeof buf && !big) {
+        sp_reply_errno(d, c->pid, c->ref, ENOMEM);
+        return 0;
+    }
+    begin_ok(&e, big ? big : buf, big ? cap : sizeof buf, c);
     if (o->type == SP_OPT_SOCK_PROTOCOL && c->sock->domain != AF_UNIX &&
         len >= (socklen_t)sizeof(int) && *(int *)v.bytes == 0) {
         /* OTP says `default` for protocol 0 of a local socket only;
@@ -310,6 +320,7 @@ int sp_cmd_getopt(struct sp_daemon *d, struct sp_cmd *c)
         sp_optval_encode(&e, o->type, v.bytes, len);
     }
     sp_emit(d, &e, NULL, 0);
+    free(big);
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <ei.h>
 
 #include "daemon.h"
+#include "sp_cmsg.h"
 #include "sp_tables.h"
 
 /* ---- decoders: wire term -> C value ------------------------------------ */
@@ -246,6 +247,13 @@ static void enc_sock_protocol(struct sp_enc *e, const void *buf,
         enc_name(e, sp_protocols, sp_protocols_n, buf, len);
 }
 
+/* ip pktoptions: the control messages of the last packet received, as
+ * recvmsg gives them (the reply buffer is sized for it: cmd_opt.c). */
+static void enc_cmsgs(struct sp_enc *e, const void *buf, socklen_t len)
+{
+    sp_cmsg_encode(e, buf, (size_t)len);
+}
+
 /* ---- the codec of each type -------------------------------------------- */
 
 struct codec {
@@ -273,7 +281,7 @@ static const struct codec codecs[SP_OPT__MAX] = {
     [SP_OPT_IPV6_HOPS] = INTC,
     [SP_OPT_STRING] = BINC(0),
     [SP_OPT_DOMAIN] = INTC,
-    [SP_OPT_CMSGS] = BINC(SP_OPTVAL_MAX),
+    [SP_OPT_CMSGS] = {dec_binary, enc_cmsgs, SP_OPTVAL_MAX},
     [SP_OPT_SOCK_TYPE] = {dec_int, enc_sock_type, sizeof(int)},
     [SP_OPT_SOCK_DOMAIN] = {dec_int, enc_sock_domain, sizeof(int)},
     [SP_OPT_SOCK_PROTOCOL] = {dec_int, enc_sock_protocol, sizeof(int)},

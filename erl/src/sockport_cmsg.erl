@@ -20,6 +20,7 @@
 -export([invalid_iov/2]).
 -export([rest_iov/2]).
 -export([dec_msg/4]).
+-export([dec_cmsg/1]).
 
 -export_type([wire_cmsg/0]).
 
@@ -224,6 +225,8 @@ dec_msg(Addr, Flags, Ctrl, Data) ->
         _ -> Msg#{addr => sockport_addr:decode(Addr)}
     end.
 
+%% One control message of the wire list (recvmsg, ip pktoptions).
+-spec dec_cmsg(tuple()) -> map().
 dec_cmsg({Level, Type, Data, Value}) ->
     Cmsg = #{level => dec_level(Level), type => Type, data => Data},
     case Value of

@@ -317,7 +317,10 @@ dec_value(Type, V)
         false -> V
     end;
 dec_value(string, V) -> binary_to_list(V);
-dec_value(cmsgs, <<>>) -> [];
+dec_value(cmsgs, Wire) when is_list(Wire) ->
+    %% as recvmsg's, but OTP gives these levels as numbers
+    [C#{level := level_number(L)}
+     || #{level := L} = C <- [sockport_cmsg:dec_cmsg(W) || W <- Wire]];
 dec_value(Type, V)
   when Type =:= sctp_assocparams; Type =:= sctp_event_subscribe;
        Type =:= sctp_initmsg; Type =:= sctp_rtoinfo ->
@@ -358,3 +361,8 @@ all_or_invalid(T) ->
 
 b2i(true) -> 1;
 b2i(false) -> 0.
+
+level_number(socket) -> 1;
+level_number(ip) -> 0;
+level_number(ipv6) -> 41;
+level_number(L) -> L.

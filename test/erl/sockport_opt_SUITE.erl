@@ -15,6 +15,7 @@
 -export([opt_otp/1, opt_otp/2]).
 -export([opt_native/1, opt_native/2]).
 -export([opt_compat/1, opt_compat/2]).
+-export([opt_pktoptions/1, opt_pktoptions/2]).
 -export([supports_keys/1, supports_keys/2]).
 -export([seed_tcp_keepalive/1, seed_windows_options/1]).
 -export([native_negative_size/1]).
@@ -46,7 +47,7 @@ all() ->
 -spec groups() -> list().
 groups() ->
     Cases = [opt_every_option, opt_values, opt_closed, opt_shapes, opt_otp,
-             opt_native, opt_compat, supports_keys],
+             opt_native, opt_compat, opt_pktoptions, supports_keys],
     [{socket, [], Cases},
      {sockport, [], Cases ++ [seed_tcp_keepalive, seed_windows_options, native_negative_size]}].
 
@@ -163,6 +164,25 @@ opt_values(Mod, _Self) ->
           || V <- [inet, inet6, local, 2, foo]]],
     [ok = Mod:close(X) || X <- [S, S6, T]],
     R.
+
+?DIFF(opt_pktoptions,
+      "Ensure that {ip, pktoptions} of a TCP socket gives the control messages of the last packet received (pktinfo, ttl, tos) decoded as socket gives them, and [] before any").
+opt_pktoptions(Mod, _Self) ->
+    {ok, L} = Mod:open(inet, stream, tcp),
+    ok = Mod:bind(L, #{family => inet, addr => {127, 0, 0, 1}, port => 0}),
+    ok = Mod:listen(L),
+    {ok, LA} = Mod:sockname(L),
+    {ok, C} = Mod:open(inet, stream, tcp),
+    ok = Mod:connect(C, LA),
+    {ok, A} = Mod:accept(L),
+    Before = Mod:getopt(A, {ip, pktoptions}),
+    Set = [Mod:setopt(A, O, true) || O <- [{ip, pktinfo}, {ip, recvttl}, {ip, recvtos}]],
+    ok = Mod:send(C, <<"x">>),
+    {ok, <<"x">>} = Mod:recv(A, 1, 5000),
+    After = Mod:getopt(A, {ip, pktoptions}),
+    Udp = Mod:getopt(open(Mod, inet, dgram), {ip, pktoptions}),
+    [ok = Mod:close(S) || S <- [L, C, A]],
+    [Before, Set, After, Udp].
 
 ?DIFF(opt_closed,
       "Ensure that a closed socket answers closed before any value check").
