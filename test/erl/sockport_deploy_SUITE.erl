@@ -318,7 +318,7 @@ launch_errors(Config) ->
     lists:foreach(
       fun ({Launch, Reason}) ->
               application:stop(sockport),
-              set_env(Saved, [{launch, Launch}]),
+              sockport_test_lib:set_env(Saved ++ [{launch, Launch}]),
               {error, Error} = application:ensure_all_started(sockport),
               {sockportd, _, Reason} = find_sockportd(Error),
               #{reason := Reason} =
@@ -332,16 +332,7 @@ launch_errors(Config) ->
 
 %% Restarts the application with the saved environment and Extra on top.
 restart(Saved, Extra) ->
-    application:stop(sockport),
-    set_env(Saved, Extra),
-    {ok, _} = application:ensure_all_started(sockport),
-    ok.
-
-set_env(Saved, Extra) ->
-    [application:unset_env(sockport, K)
-     || {K, _} <- application:get_all_env(sockport)],
-    [application:set_env(sockport, K, V) || {K, V} <- Saved ++ Extra],
-    ok.
+    sockport_test_lib:restart(Saved ++ Extra).
 
 %% The {sockportd, Path, Reason} inside an application start error.
 find_sockportd({sockportd, _, _} = T) -> T;

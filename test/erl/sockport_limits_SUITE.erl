@@ -24,9 +24,7 @@ init_per_suite(Config) ->
 
 end_per_suite(Config) ->
     application:stop(sockport),
-    [application:unset_env(sockport, K) || {K, _} <- application:get_all_env(sockport)],
-    [application:set_env(sockport, K, V) || {K, V} <- proplists:get_value(saved, Config)],
-    ok.
+    sockport_test_lib:set_env(proplists:get_value(saved, Config)).
 
 %% Four sockets, then emfile from open, accept and open/2 alike; a close
 %% makes room again, and the refused connection is still in the backlog.
@@ -115,7 +113,7 @@ max_parked_bytes(_Config) ->
 %% max_frame out of range stops the application from starting.
 max_frame(_Config) ->
     Env = application:get_all_env(sockport),
-    restart([{max_frame, 1 bsl 20} | Env]),
+    sockport_test_lib:restart([{max_frame, 1 bsl 20} | Env]),
     try
         1048576 = sockport_cmd:frame_max(),
         {ok, L} = socket:open(inet, stream, tcp),
@@ -146,21 +144,14 @@ max_frame(_Config) ->
         [ok = sockport:close(S) || S <- [C, U]],
         [ok = socket:close(S) || S <- [A, L]]
     after
-        restart(Env)
+        sockport_test_lib:restart(Env)
     end,
     application:stop(sockport),
     application:set_env(sockport, max_frame, 100),
     {error, {{invalid, {max_frame, 100}}, _}} = application:start(sockport),
     application:unset_env(sockport, max_frame),
-    restart(Env),
+    sockport_test_lib:restart(Env),
     16777216 = sockport_cmd:frame_max(),
-    ok.
-
-restart(Env) ->
-    application:stop(sockport),
-    [application:unset_env(sockport, K) || {K, _} <- application:get_all_env(sockport)],
-    [application:set_env(sockport, K, V) || {K, V} <- Env],
-    {ok, _} = application:ensure_all_started(sockport),
     ok.
 
 %% Bytes that differ along the stream (not one repeated byte).

@@ -10,6 +10,7 @@
 -export([teardown/1]).
 -export([path/1]).
 -export([ip/1]).
+-export([with/2]).
 
 %% What setup/1 made: the namespaces' names and the veth ends in them.
 -type pair() :: #{a := string(), b := string(),
@@ -46,6 +47,19 @@ names(Tag) ->
     Base = "sp" ++ os:getpid() ++ Tag,
     #{a => Base ++ "a", b => Base ++ "b",
       if_a => "v" ++ Tag ++ "a", if_b => "v" ++ Tag ++ "b"}.
+
+%% Runs F with the namespaces of Tag made for it, removed after; the
+%% case's {skip, Why} where they cannot be made.
+-spec with(string(), fun(() -> Result)) -> Result | {skip, string()}.
+with(Tag, F) ->
+    case setup(Tag) of
+        {ok, Pair} ->
+            try F()
+            after teardown(Pair)
+            end;
+        {skip, _} = Skip ->
+            Skip
+    end.
 
 -spec teardown(pair()) -> ok.
 teardown(#{a := A, b := B}) ->

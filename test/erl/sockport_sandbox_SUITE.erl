@@ -26,9 +26,7 @@ init_per_suite(Config) ->
 
 end_per_suite(Config) ->
     application:stop(sockport),
-    [application:unset_env(sockport, K) || {K, _} <- application:get_all_env(sockport)],
-    [application:set_env(sockport, K, V) || {K, V} <- proplists:get_value(saved, Config)],
-    ok.
+    sockport_test_lib:set_env(proplists:get_value(saved, Config)).
 
 init_per_testcase(Case, Config) ->
     application:stop(sockport),

@@ -500,14 +500,7 @@ send_framing(M, _X) ->
 %% closed; a path that names no namespace fails as gen_tcp's.
 netns_option(Config) ->
     doc("Ensure that {netns, Path} opens listeners and clients in that namespace, as gen_tcp's."),
-    case sockport_netns:setup("tn") of
-        {ok, Pair} ->
-            try compare(Config, fun netns_option/2)
-            after sockport_netns:teardown(Pair)
-            end;
-        {skip, _} = Skip ->
-            Skip
-    end.
+    sockport_netns:with("tn", fun() -> compare(Config, fun netns_option/2) end).
 
 netns_option(M, _X) ->
     #{a := A} = sockport_netns:names("tn"),

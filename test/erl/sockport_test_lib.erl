@@ -11,6 +11,8 @@
 -export([msgs/1]).
 -export([until/2]).
 -export([start_sockport/0]).
+-export([set_env/1]).
+-export([restart/1]).
 -export([daemon_ospids/0]).
 
 %% The differential suites (sockport_diff*_SUITE): running a scenario
@@ -39,6 +41,21 @@ x(F) ->
     try F()
     catch Class:Reason -> {raised, Class, Reason}
     end.
+
+%% Replaces the application's whole environment with Env.
+-spec set_env([{atom(), term()}]) -> ok.
+set_env(Env) ->
+    [application:unset_env(sockport, K) || {K, _} <- application:get_all_env(sockport)],
+    [application:set_env(sockport, K, V) || {K, V} <- Env],
+    ok.
+
+%% Stops the application, gives it Env, and starts it again.
+-spec restart([{atom(), term()}]) -> ok.
+restart(Env) ->
+    application:stop(sockport),
+    set_env(Env),
+    {ok, _} = application:ensure_all_started(sockport),
+    ok.
 
 %% A fresh short directory (unix paths are limited to 108 bytes).
 -spec mktemp() -> binary().

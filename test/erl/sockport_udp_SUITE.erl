@@ -203,14 +203,7 @@ families(M, #{tmp := Tmp}) ->
 %% path that names no namespace fails as gen_udp's.
 netns_option(Config) ->
     doc("Ensure that {netns, Path} opens sockets in that namespace, as gen_udp's."),
-    case sockport_netns:setup("un") of
-        {ok, Pair} ->
-            try compare(Config, fun netns_option/2)
-            after sockport_netns:teardown(Pair)
-            end;
-        {skip, _} = Skip ->
-            Skip
-    end.
+    sockport_netns:with("un", fun() -> compare(Config, fun netns_option/2) end).
 
 netns_option(M, _X) ->
     #{a := A} = sockport_netns:names("un"),
