@@ -1,5 +1,5 @@
 %% Privilege separation: what the daemon may do that the VM may not. Run by
-%% scripts/test (as root) in three deployments, named by the environment
+%% scripts/test (as root) in four deployments, named by the environment
 %% variable SOCKPORT_PRIV_MODE:
 %%
 %%   filecaps  the VM runs as an ordinary user; the daemon binary carries
@@ -8,7 +8,10 @@
 %%   none      the same, but the application keeps no capabilities
 %%             (`caps' none): sockport fails exactly as socket does;
 %%   drop      the VM runs as root and the daemon, started as root,
-%%             becomes `user' keeping only `caps'.
+%%             becomes `user' keeping only `caps';
+%%   sudo      the VM runs as an ordinary user and starts the daemon as
+%%             root through the launch prefix `sudo -n'; the daemon becomes
+%%             `user' keeping only `caps' (README, "Privileges").
 %%
 %% SOCKPORT_PRIV_NETNS names a network namespace file that scripts/test
 %% made for the netns case.
@@ -56,7 +59,7 @@ daemon_identity(Config) ->
         none ->
             true = Uid =/= 0,
             0 = Eff;
-        drop ->
+        M when M =:= drop; M =:= sudo ->
             {Uid, Uid} = {Uid, nobody_uid()},
             {Both, Both} = {Eff, Both},
             %% the bounding set kept nothing else either
@@ -71,7 +74,8 @@ raw_icmp(Config) ->
     case mode(Config) of
         filecaps -> {ok, {error, eperm}} = {Sp, So};
         none -> {{error, eperm}, {error, eperm}} = {Sp, So};
-        drop -> ok = Sp
+        drop -> ok = Sp;
+        sudo -> {ok, {error, eperm}} = {Sp, So}
     end.
 
 %% README, "Example: ping as an ordinary user", step by step: where the
@@ -148,7 +152,8 @@ low_port(Config) ->
     case mode(Config) of
         filecaps -> {ok, {error, eacces}} = {Sp, So};
         none -> {{error, eacces}, {error, eacces}} = {Sp, So};
-        drop -> ok = Sp
+        drop -> ok = Sp;
+        sudo -> {ok, {error, eacces}} = {Sp, So}
     end.
 
 bind_low(M, Port) ->
@@ -168,7 +173,8 @@ netns(Config) ->
             case mode(Config) of
                 filecaps -> {ok, {error, eperm}} = {Sp, open_in_ns(socket, Path)};
                 none -> {{error, eperm}, {error, eperm}} = {Sp, open_in_ns(socket, Path)};
-                drop -> {error, eperm} = Sp
+                drop -> {error, eperm} = Sp;
+                sudo -> {{error, eperm}, {error, eperm}} = {Sp, open_in_ns(socket, Path)}
             end
     end.
 
