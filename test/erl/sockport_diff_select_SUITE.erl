@@ -385,8 +385,12 @@ send_continuations(M, X) ->
               rec({all_there, K, Mode},
                   is_binary(All) andalso binary:part(All, Sent, byte_size(Data)) =:= Data),
               rec({no_more_msgs, K, Mode}, msgs(200))
-          end || Mode <- [infinity3, infinity4, long, nowait, handle]]
+          end || Mode <- modes(K)]
      end || K <- [inet, path]].
+
+%% Every mode on inet; one on a unix stream (the same path in the daemon).
+modes(inet) -> [infinity3, infinity4, long, nowait, handle];
+modes(path) -> [nowait].
 
 %% The SelectInfo of a send that selected and what it left to send.
 cont_of({select, {SI, Rest}}, _Data) -> {SI, Rest};
@@ -441,7 +445,7 @@ sendto_continuations(M, X) ->
               rec({take_one, K, Mode}, element(1, M:recvfrom(R, 0, 0))),
               %% the timed continuation took the place of the nowait
               %% select: whether its message still comes is OTP's to say
-              rec({select_msg, K, Mode}, case socket_msg(500) of
+              rec({select_msg, K, Mode}, case socket_msg(300) of
                                              {'$socket', _, select, _} -> select;
                                              None -> None
                                          end),
