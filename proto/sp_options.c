@@ -7,9 +7,11 @@
  * option is adding a row: the daemon's codec is chosen by the type, the
  * VM's checks by the generated sockport_tables.erl.
  *
- * The seed's Windows-only socket options (bsp_state, exclusiveaddruse,
- * maxdg, max_msg_size), which OTP 25 does not list, are rows without a C
- * name as well: listed as unsupported, as OTP 26 does.
+ * The seed's options that OTP 25 does not list and Linux does not have
+ * under those names (socket bsp_state, exclusiveaddruse, maxdg and
+ * max_msg_size, which are Windows'; ipv6 pktinfo, which Linux calls
+ * recvpktinfo; sctp auth_asconf) are rows without a C name as well:
+ * listed as unsupported.
  *
  * Where Linux, the seed and OTP 25 disagree the rows follow OTP 25:
  * acceptconn may be set (the kernel refuses it), tclass is an integer,
@@ -162,6 +164,7 @@ const struct sp_option sp_options[] = {
     IP6("multicast_hops", IPV6_MULTICAST_HOPS, IPV6_HOPS, GS),
     IP6("multicast_if", IPV6_MULTICAST_IF, INT, GS),
     IP6("multicast_loop", IPV6_MULTICAST_LOOP, BOOL, GS),
+    IP6("pktinfo", NO, BOOL, GS),
     IP6("pktoptions", NO, CMSGS, G),
     IP6("portrange", NO, INT, GS),
     IP6("recverr", IPV6_RECVERR, BOOL, GS),
@@ -195,6 +198,7 @@ const struct sp_option sp_options[] = {
     SCTP("adaption_layer", NO, INT, GS),
     SCTP("associnfo", SCTP_ASSOCINFO, SCTP_ASSOCPARAMS, GS),
     SCTP("auth_active_key", NO, INT, GS),
+    SCTP("auth_asconf", NO, INT, GS),
     SCTP("auth_chunk", NO, INT, S),
     SCTP("auth_delete_key", NO, INT, S),
     SCTP("auth_key", NO, INT, S),
