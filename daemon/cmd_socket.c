@@ -242,7 +242,7 @@ int sp_cmd_pid_down(struct sp_daemon *d, struct sp_cmd *c)
     /* Hold it while its sockets and calls go, and send no unwatch: the
      * router already forgot it. */
     p->down = true;
-    sp_pid_ref(p);
+    sp_pid_ref(d, p);
     sp_sock_each(d, pid_down_one, p);
     sp_pid_unref(d, p);
     return 0;

@@ -20,6 +20,7 @@
 
 #define SP_RAW_MAX 512      /* ETF bytes of a pid, ref or handle we accept */
 #define SP_HDR_BUF 4096     /* room for the ETF part of one output frame */
+#define SP_PID_IDLE_S 1     /* a pid with nothing here is unwatched after 1-2 periods */
 #define SP_RCVBUF_DEFAULT 8192
 #define SP_CTRLBUF_DEFAULT 1024 /* {otp, rcvctrlbuf | sndctrlbuf} */
 #define SP_OUT_HIGH (8u * 1024u * 1024u) /* stop reading sockets above */
@@ -34,7 +35,8 @@
 struct sp_pid {
     struct sp_pid *hnext;
     unsigned refs;
-    bool down; /* PID_DOWN being handled: no unwatch */
+    bool down;      /* PID_DOWN being handled: no unwatch */
+    bool idle_seen; /* no refs at the last sweep: unwatched at the next */
     int len;
     char bytes[];
 };
@@ -43,6 +45,8 @@ struct sp_pid_table {
     struct sp_pid **slots;
     size_t nslots;
     size_t count;
+    size_t idle;         /* entries with no refs, kept a while */
+    struct event *sweep; /* unwatches entries idle for a sweep period */
 };
 
 struct sp_daemon;
@@ -50,8 +54,10 @@ struct sp_daemon;
 /* The entry for `raw`, created (and watched) if new, with one more ref. */
 struct sp_pid *sp_pid_get(struct sp_daemon *d, struct sp_raw raw);
 struct sp_pid *sp_pid_find(struct sp_daemon *d, struct sp_raw raw);
-void sp_pid_ref(struct sp_pid *p);
-/* Drops a ref; at zero the entry is unwatched and freed. */
+void sp_pid_ref(struct sp_daemon *d, struct sp_pid *p);
+/* Drops a ref. An entry with none is kept, still watched, until a sweep
+ * finds it idle for a whole period: a process that parks a call now and
+ * then costs no watch and unwatch each time. */
 void sp_pid_unref(struct sp_daemon *d, struct sp_pid *p);
 bool sp_pid_is(const struct sp_pid *p, struct sp_raw raw);
 struct sp_raw sp_pid_raw(const struct sp_pid *p);

@@ -119,13 +119,8 @@ int main(int argc, char **argv)
     struct sp_limits limits;
     sp_limits_default(&limits);
     size_t max_frame = SP_FRAME_MAX; /* payload bytes of one command frame */
-    /* Sanitizer runtimes need system calls of their own (the leak checker
-     * ptraces the process): their builds start unsandboxed unless asked. */
-#if defined(__SANITIZE_ADDRESS__)
-    bool sandbox = false;
-#else
+    /* On unless turned off (a sanitizer build gets a wider filter). */
     bool sandbox = true;
-#endif
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 == argc)
             return usage();

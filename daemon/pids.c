@@ -1,9 +1,15 @@
 /* The table of VM processes the daemon cares about, keyed by the ETF bytes
  * of the pid. A process is counted once per socket it owns and once per
  * operation it has queued; the first count asks the router to monitor it
- * (watch), the last one lets it go (unwatch). */
+ * (watch). An entry whose count falls to zero stays, still watched, until
+ * a sweep finds it idle for a whole period; then the router lets it go
+ * (unwatch). So a process that is not a socket's owner but calls recv on
+ * it (a worker of a pool, the other end of a ping-pong) costs two frames
+ * and a monitor once, not at every call it parks. */
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/event.h>
 
 #include "daemon.h"
 
@@ -63,7 +69,7 @@ struct sp_pid *sp_pid_get(struct sp_daemon *d, struct sp_raw raw)
 {
     struct sp_pid *p = sp_pid_find(d, raw);
     if (p) {
-        p->refs++;
+        sp_pid_ref(d, p);
         return p;
     }
     struct sp_pid_table *t = &d->pids;
@@ -74,6 +80,7 @@ struct sp_pid *sp_pid_get(struct sp_daemon *d, struct sp_raw raw)
         return NULL;
     p->refs = 1;
     p->down = false;
+    p->idle_seen = false;
     p->len = raw.len;
     memcpy(p->bytes, raw.p, (size_t)raw.len);
     size_t j = hash(raw.p, raw.len) & (t->nslots - 1);
@@ -84,15 +91,16 @@ struct sp_pid *sp_pid_get(struct sp_daemon *d, struct sp_raw raw)
     return p;
 }
 
-void sp_pid_ref(struct sp_pid *p)
+void sp_pid_ref(struct sp_daemon *d, struct sp_pid *p)
 {
-    p->refs++;
+    if (p->refs++ == 0) {
+        d->pids.idle--;
+        p->idle_seen = false;
+    }
 }
 
-void sp_pid_unref(struct sp_daemon *d, struct sp_pid *p)
+static void drop(struct sp_daemon *d, struct sp_pid *p)
 {
-    if (--p->refs > 0)
-        return;
     struct sp_pid_table *t = &d->pids;
     struct sp_pid **pp = &t->slots[hash(p->bytes, p->len) & (t->nslots - 1)];
     while (*pp != p)
@@ -102,6 +110,57 @@ void sp_pid_unref(struct sp_daemon *d, struct sp_pid *p)
     if (!p->down)
         sp_event_watch(d, p, false);
     free(p);
+}
+
+/* Every period: entries idle since the last sweep go, the others that
+ * are idle now are marked. */
+static void sweep(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct sp_daemon *d = arg;
+    struct sp_pid_table *t = &d->pids;
+    for (size_t i = 0; i < t->nslots && t->idle > 0; i++) {
+        struct sp_pid *p = t->slots[i];
+        while (p) {
+            struct sp_pid *next = p->hnext;
+            if (p->refs == 0) {
+                if (p->idle_seen) {
+                    t->idle--;
+                    drop(d, p);
+                } else {
+                    p->idle_seen = true;
+                }
+            }
+            p = next;
+        }
+    }
+    if (t->idle > 0) {
+        struct timeval period = {SP_PID_IDLE_S, 0};
+        evtimer_add(t->sweep, &period);
+    }
+    sp_out_flush(d);
+}
+
+void sp_pid_unref(struct sp_daemon *d, struct sp_pid *p)
+{
+    if (--p->refs > 0)
+        return;
+    struct sp_pid_table *t = &d->pids;
+    if (p->down) {
+        drop(d, p);
+        return;
+    }
+    t->idle++;
+    if (!t->sweep && !(t->sweep = evtimer_new(d->base, sweep, d))) {
+        t->idle--;
+        drop(d, p); /* no timer: no keeping */
+        return;
+    }
+    if (!evtimer_pending(t->sweep, NULL)) {
+        struct timeval period = {SP_PID_IDLE_S, 0};
+        evtimer_add(t->sweep, &period);
+    }
 }
 
 void sp_pid_table_free(struct sp_pid_table *t)
@@ -116,5 +175,8 @@ void sp_pid_table_free(struct sp_pid_table *t)
     }
     free(t->slots);
     t->slots = NULL;
-    t->nslots = t->count = 0;
+    t->nslots = t->count = t->idle = 0;
+    if (t->sweep)
+        event_free(t->sweep);
+    t->sweep = NULL;
 }

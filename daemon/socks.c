@@ -121,7 +121,7 @@ struct sp_sock *sp_sock_add(struct sp_daemon *d, int fd, int domain, int type,
     if (t->count > d->stats.sockets_peak)
         d->stats.sockets_peak = t->count;
     s->owner = owner;
-    sp_pid_ref(owner);
+    sp_pid_ref(d, owner);
     sp_num_sock_added(d, s);
     return s;
 }
@@ -173,7 +173,7 @@ void sp_sock_want(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
 void sp_sock_set_owner(struct sp_daemon *d, struct sp_sock *s,
                        struct sp_pid *owner)
 {
-    sp_pid_ref(owner);
+    sp_pid_ref(d, owner);
     struct sp_pid *old = s->owner;
     s->owner = owner;
     sp_pid_unref(d, old);

@@ -6,9 +6,19 @@
  *   bench_floor relay  owns both ends of a loopback TCP connection and
  *                      carries frames <<Dir, Payload>> across it: Dir 'a'
  *                      goes from end A to end B and comes back out as
- *                      <<'B', Payload>>, 'b' the other way as <<'A', ...>>.
+ *                      <<'B', Payload>>, 'b' the other way as <<'A', ...>>;
+ *   bench_floor api tcp|udp
+ *                      owns both ends of a loopback TCP connection (or a
+ *                      connected UDP pair) and serves them as the socket
+ *                      API must: <<'s', End, Payload>> sends at End and is
+ *                      answered <<'k', End>> once the kernel has it all;
+ *                      <<'r', End, Max:32>> asks for what End receives
+ *                      next, answered <<'d', End, Data>> (at most Max
+ *                      bytes) when it comes.
  * A sockport ping-pong can be no faster than the relay's, and a sockport
- * bulk stream need be no slower: both cross the port and TCP as often. */
+ * bulk stream need be no slower: both cross the port and TCP as often.
+ * The api program adds what the socket API itself asks of any design, a
+ * reply for each send and a request for each recv, and nothing else. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -148,6 +158,117 @@ static int relay(char *buf)
     return 0;
 }
 
+static int udp_pair(int *a, int *b)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sb = sa;
+    socklen_t len = sizeof sa;
+    *a = socket(AF_INET, SOCK_DGRAM, 0);
+    *b = socket(AF_INET, SOCK_DGRAM, 0);
+    if (*a < 0 || *b < 0 || bind(*a, (struct sockaddr *)&sa, len) != 0 ||
+        bind(*b, (struct sockaddr *)&sb, len) != 0 ||
+        getsockname(*a, (struct sockaddr *)&sa, &len) != 0 ||
+        getsockname(*b, (struct sockaddr *)&sb, &len) != 0 ||
+        connect(*a, (struct sockaddr *)&sb, len) != 0 ||
+        connect(*b, (struct sockaddr *)&sa, len) != 0)
+        return -1;
+    return 0;
+}
+
+#define API_RECV_MAX 65536
+
+struct api {
+    int fd[2];
+    size_t want[2]; /* the most a recv asked for at this end takes */
+    char *rbuf;  /* <<'d', End, Data>> */
+};
+
+/* Serves the asked-for recvs whose ends are readable (revents of fd[i]);
+ * -1 if the VM is gone. */
+static int api_recvs(struct api *a, const short revents[2])
+{
+    for (int i = 0; i < 2; i++) {
+        if (!a->want[i] || !(revents[i] & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        ssize_t r = recv(a->fd[i], a->rbuf + 2, a->want[i], MSG_DONTWAIT);
+        if (r < 0)
+            continue;
+        a->want[i] = 0;
+        a->rbuf[0] = 'd';
+        a->rbuf[1] = (char)('a' + i);
+        if (write_frame(a->rbuf, 2 + (size_t)r) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Sends everything at end i, serving recvs while the socket is full (the
+ * reader of the other end may be what it waits for). */
+static int api_send(struct api *a, int i, const char *data, size_t n)
+{
+    size_t sent = 0;
+    while (sent < n) {
+        ssize_t w = send(a->fd[i], data + sent, n - sent,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w > 0) {
+            sent += (size_t)w;
+            continue;
+        }
+        struct pollfd p[2] = {{a->fd[0], 0, 0}, {a->fd[1], 0, 0}};
+        p[i].events = POLLOUT;
+        for (int j = 0; j < 2; j++)
+            if (a->want[j])
+                p[j].events |= POLLIN;
+        poll(p, 2, -1);
+        short rev[2] = {p[0].revents, p[1].revents};
+        if (api_recvs(a, rev) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int api(char *buf, const char *kind)
+{
+    struct api a = {.want = {0, 0}, .rbuf = malloc(2 + API_RECV_MAX)};
+    int udp = strcmp(kind, "udp") == 0;
+    if (!a.rbuf || (udp ? udp_pair(&a.fd[0], &a.fd[1])
+                        : loopback_pair(&a.fd[0], &a.fd[1])) != 0) {
+        perror("bench_floor: api pair");
+        return 1;
+    }
+    for (;;) {
+        struct pollfd p[3] = {{0, POLLIN, 0},
+                              {a.fd[0], a.want[0] ? POLLIN : 0, 0},
+                              {a.fd[1], a.want[1] ? POLLIN : 0, 0}};
+        if (poll(p, 3, -1) < 0)
+            return 1;
+        short rev[2] = {p[1].revents, p[2].revents};
+        if (api_recvs(&a, rev) != 0)
+            return 1;
+        if (!(p[0].revents & (POLLIN | POLLHUP)))
+            continue;
+        long n = read_frame(buf);
+        if (n < 2)
+            return n < 0 ? 0 : 1;
+        int i = buf[1] == 'b';
+        if (buf[0] == 'r' && n == 6) {
+            uint32_t max;
+            memcpy(&max, buf + 2, 4);
+            max = ntohl(max);
+            a.want[i] = max < 1 ? 1 : max > API_RECV_MAX ? API_RECV_MAX : max;
+        } else if (buf[0] == 's') {
+            if (api_send(&a, i, buf + 2, (size_t)n - 2) != 0)
+                return 1;
+            buf[0] = 'k';
+            if (write_frame(buf, 2) != 0)
+                return 1;
+        } else {
+            return 1;
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     /* 1 MiB pipes, as sockportd asks for: the floor of a design that
@@ -163,6 +284,8 @@ int main(int argc, char **argv)
         return sink(buf);
     if (argc == 2 && strcmp(argv[1], "relay") == 0)
         return relay(buf);
-    fprintf(stderr, "usage: bench_floor echo | sink | relay\n");
+    if (argc == 3 && strcmp(argv[1], "api") == 0)
+        return api(buf, argv[2]);
+    fprintf(stderr, "usage: bench_floor echo | sink | relay | api tcp|udp\n");
     return 2;
 }

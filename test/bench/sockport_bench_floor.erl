@@ -2,17 +2,20 @@
 %% bench_floor port program: a port round trip (echo), and the relay, a
 %% port program owning both ends of a loopback TCP connection, so that its
 %% ping-pong and bulk stream cross the port and TCP exactly as often as
-%% sockport's must, with nothing else in the way.
+%% sockport's must, with nothing else in the way; and the api relay, the
+%% same with the socket API's calls: a reply for every send once the kernel
+%% has the data, a request for every recv, and nothing else.
 -module(sockport_bench_floor).
 
 -export([measure/4]).
 
 now_us() -> erlang:monotonic_time(microsecond).
 
-%% #{port_rtt64_us, port_rtt4k_us, port_calls_per_s, port_oneway64k_mbps,
-%%   relay_rtt64_us,
-%%   relay_rtt16k_us, relay_bulk4k_mbps, relay_bulk64k_mbps}, for the
-%% program Exe; port_calls_per_s with Procs processes calling at once.
+%% #{port_rtt64_us, port_rtt4k_us, routed_rtt64_us, port_calls_per_s,
+%%   port_oneway64k_mbps, relay_rtt64_us, relay_rtt16k_us,
+%%   relay_bulk4k_mbps, relay_bulk64k_mbps, api_rtt64_us, api_rtt16k_us,
+%%   api_bulk4k_mbps, api_bulk64k_mbps, api_udp_per_s}, for the program
+%% Exe; port_calls_per_s with Procs processes calling at once.
 -spec measure(file:filename(), pos_integer(), pos_integer(),
               pos_integer()) -> #{atom() => number()}.
 measure(Exe, Ms, Bytes, Procs) ->
@@ -23,6 +26,7 @@ measure(Exe, Ms, Bytes, Procs) ->
                     end, Ms))
          || Frame <- [<<0:512>>, <<0:32768>>]],
     port_close(Echo),
+    Routed = routed_rtt(Exe, Ms),
     Calls = concurrent_calls(Exe, Procs, Ms),
     OneWay = one_way(Exe, 65536, Bytes),
     {Relay, Router} = relay(Exe),
@@ -32,10 +36,16 @@ measure(Exe, Ms, Bytes, Procs) ->
     B64k = relay_bulk(Relay, 65536, Bytes),
     Router ! stop,
     #{port_rtt64_us => PortRtt, port_rtt4k_us => PortRtt4k,
+      routed_rtt64_us => Routed,
       port_calls_per_s => Calls, port_oneway64k_mbps => OneWay,
       relay_rtt64_us => R64,
       relay_rtt16k_us => R16k, relay_bulk4k_mbps => B4k,
-      relay_bulk64k_mbps => B64k}.
+      relay_bulk64k_mbps => B64k,
+      api_rtt64_us => median(with_api(Exe, "tcp", fun(P) -> api_rtt(P, 64, Ms) end)),
+      api_rtt16k_us => median(with_api(Exe, "tcp", fun(P) -> api_rtt(P, 16384, Ms) end)),
+      api_bulk4k_mbps => with_api(Exe, "tcp", fun(P) -> api_bulk(P, 4096, Bytes) end),
+      api_bulk64k_mbps => with_api(Exe, "tcp", fun(P) -> api_bulk(P, 65536, Bytes) end),
+      api_udp_per_s => with_api(Exe, "udp", fun(P) -> api_udp(P, Ms) end)}.
 
 open(Exe, Mode) ->
     open_port({spawn_executable, Exe},
@@ -68,6 +78,26 @@ one_way(Exe, Size, Bytes) ->
     port_close(P),
     N * Size / (T1 - T0).
 
+%% A port round trip as every sockport call makes it: the caller writes
+%% to the port, whose owner routes the reply to the caller's alias by the
+%% route term at its head.
+routed_rtt(Exe, Ms) ->
+    Self = self(),
+    Router = spawn_link(fun() ->
+                                P = open(Exe, "echo"),
+                                Self ! {echo, P},
+                                route_calls(P)
+                        end),
+    P = receive {echo, X} -> X end,
+    Rtt = median(rtt(fun() -> call(P) end, Ms)),
+    Router ! stop,
+    Rtt.
+
+call(P) ->
+    MRef = erlang:monitor(port, P, [{alias, demonitor}]),
+    true = port_command(P, [term_to_binary({self(), MRef}), <<0:512>>]),
+    receive {MRef, _} -> erlang:demonitor(MRef, [flush]) end.
+
 %% Port round trips per second when Procs processes each make them as fast
 %% as they can through one echo port, the replies routed to their callers
 %% by the port's owner as sockport's router does. Every call of a sockport
@@ -96,9 +126,7 @@ calls(P, Deadline, N) ->
         true ->
             N;
         false ->
-            Ref = make_ref(),
-            true = port_command(P, [term_to_binary({self(), Ref}), <<0:512>>]),
-            receive {Ref, _} -> ok end,
+            call(P),
             calls(P, Deadline, N + 1)
     end.
 
@@ -163,6 +191,113 @@ relay_bulk(P, Size, Bytes) ->
     receive {a, _} -> ok end,
     T1 = now_us(),
     N * Size / (T1 - T0).
+
+%% ---------------------------------------------------------------------------
+%% The api relay: end A's calls are made by the measuring process, end B's
+%% by a server process; the port's owner hands each what comes out at its
+%% end.
+
+with_api(Exe, Kind, F) ->
+    Self = self(),
+    Router = spawn_link(fun() ->
+                                P = open_port({spawn_executable, Exe},
+                                              [{packet, 4}, binary, use_stdio,
+                                               {args, ["api", Kind]}]),
+                                Self ! {api, P},
+                                api_route(P, Self, undefined)
+                        end),
+    P = receive {api, X} -> X end,
+    try F({P, Router})
+    after
+        unlink(Router),
+        exit(Router, kill)
+    end.
+
+api_route(P, A, B) ->
+    receive
+        {P, {data, <<T, $a, D/binary>>}} -> A ! {api, T, D}, api_route(P, A, B);
+        {P, {data, <<T, $b, D/binary>>}} -> B ! {api, T, D}, api_route(P, A, B);
+        {server, Pid} -> api_route(P, A, Pid)
+    end.
+
+%% Starts F as end B's process.
+api_server({_P, Router}, F) ->
+    Pid = spawn_link(F),
+    Router ! {server, Pid},
+    Pid.
+
+api_send(P, End, Data) ->
+    true = port_command(P, [$s, End, Data]),
+    receive {api, $k, _} -> ok end.
+
+%% Exactly N bytes at End, as recv(S, N) returns them.
+api_recv(P, End, N) ->
+    api_recv(P, End, N, []).
+
+api_recv(_P, _End, 0, Acc) ->
+    iolist_to_binary(lists:reverse(Acc));
+api_recv(P, End, N, Acc) ->
+    true = port_command(P, <<$r, End, N:32>>),
+    receive {api, $d, D} -> api_recv(P, End, N - byte_size(D), [D | Acc]) end.
+
+api_rtt({P, _} = Api, Size, Ms) ->
+    Server = api_server(Api, fun() -> api_echo(P, Size) end),
+    Msg = binary:copy(<<"r">>, Size),
+    L = rtt(fun() -> api_send(P, $a, Msg), api_recv(P, $a, Size) end, Ms),
+    unlink(Server),
+    exit(Server, kill),
+    L.
+
+api_echo(P, Size) ->
+    api_send(P, $b, api_recv(P, $b, Size)),
+    api_echo(P, Size).
+
+%% A's writes of Size bytes until B, reading them in units of their size,
+%% has had them all.
+api_bulk({P, _} = Api, Size, Bytes) ->
+    N = max(1, Bytes div Size),
+    Self = self(),
+    Server = api_server(Api, fun() ->
+                                     [api_recv(P, $b, Size) || _ <- lists:seq(1, N)],
+                                     Self ! drained
+                             end),
+    Msg = binary:copy(<<"b">>, Size),
+    T0 = now_us(),
+    [api_send(P, $a, Msg) || _ <- lists:seq(1, N)],
+    receive drained -> ok end,
+    T1 = now_us(),
+    unlink(Server),
+    exit(Server, kill),
+    N * Size / (T1 - T0).
+
+%% 64-byte datagram exchanges per second, each end sending and then
+%% receiving as the lock-step workload does.
+api_udp({P, _} = Api, Ms) ->
+    Server = api_server(Api, fun() -> api_udp_echo(P) end),
+    Msg = binary:copy(<<"u">>, 64),
+    T0 = now_us(),
+    Deadline = T0 + Ms * 1000,
+    N = api_udp_loop(P, Msg, Deadline, 0),
+    T1 = now_us(),
+    unlink(Server),
+    exit(Server, kill),
+    N * 1.0e6 / (T1 - T0).
+
+api_udp_echo(P) ->
+    api_send(P, $b, api_recv_dgram(P, $b)),
+    api_udp_echo(P).
+
+api_udp_loop(P, Msg, Deadline, N) ->
+    api_send(P, $a, Msg),
+    _ = api_recv_dgram(P, $a),
+    case now_us() > Deadline of
+        true -> N + 1;
+        false -> api_udp_loop(P, Msg, Deadline, N + 1)
+    end.
+
+api_recv_dgram(P, End) ->
+    true = port_command(P, <<$r, End, 65536:32>>),
+    receive {api, $d, D} -> D end.
 
 median(L) ->
     lists:nth(length(L) div 2 + 1, lists:sort(L)).

@@ -1,19 +1,23 @@
 %% The daemon's seccomp sandbox, with sockportd_test: the daemon built
 %% with test-only commands, one of which makes a system call the sandbox
 %% forbids (getppid). The suite runs the application on that daemon whatever
-%% daemon the other suites use.
+%% daemon the other suites use, except in configured_daemon_filtered, which
+%% checks that daemon (under the sanitizers: the wider filter of their
+%% build, never none).
 -module(sockport_sandbox_SUITE).
 
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1,
          init_per_testcase/2, end_per_testcase/2]).
--export([filter_installed/1, forbidden_call_kills/1, off_switch/1]).
+-export([filter_installed/1, forbidden_call_kills/1, off_switch/1,
+         configured_daemon_filtered/1]).
 
 
 -define(TEST_FORBIDDEN, 250).
 
 suite() -> [{timetrap, {seconds, 60}}].
 
-all() -> [filter_installed, forbidden_call_kills, off_switch].
+all() -> [filter_installed, forbidden_call_kills, off_switch,
+          configured_daemon_filtered].
 
 init_per_suite(Config) ->
     Daemon = filename:join(filename:dirname(code:which(?MODULE)),
@@ -28,6 +32,11 @@ end_per_suite(Config) ->
     application:stop(sockport),
     sockport_test_lib:set_env(proplists:get_value(saved, Config)).
 
+init_per_testcase(configured_daemon_filtered, Config) ->
+    application:stop(sockport),
+    sockport_test_lib:set_env(proplists:get_value(saved, Config)),
+    {ok, _} = application:ensure_all_started(sockport),
+    Config;
 init_per_testcase(Case, Config) ->
     application:stop(sockport),
     application:set_env(sockport, daemon_path, proplists:get_value(daemon, Config)),
@@ -60,6 +69,12 @@ forbidden_call_kills(_Config) ->
     true = sockport_port:os_pid(0) =/= OsPid,
     #{"Seccomp" := "2"} = status(sockport_port:os_pid(0)),
     ok = sockport:close(S2).
+
+%% The daemon every other suite runs on is sandboxed too, and serves.
+configured_daemon_filtered(_Config) ->
+    #{"Seccomp" := "2"} = status(sockport_port:os_pid(0)),
+    {ok, S} = sockport:open(inet, dgram, udp),
+    ok = sockport:close(S).
 
 %% With the sandbox off, the same call is harmless: the kill above is the
 %% filter's doing.
