@@ -288,6 +288,8 @@ struct sp_daemon {
     size_t parked; /* bytes held by waiting sends (limits.max_parked) */
     bool done;     /* stdin closed or fatal stdout error */
     struct sp_pid_table pids;
+    bool seccomp; /* the sandbox is on */
+    int landlock; /* its Landlock ABI, 0 if none */
     struct sp_sock_table socks;
     bool netns_open; /* netns_fd holds our own network namespace */
     int netns_fd;    /* for going back after opening a socket in another */

@@ -4,6 +4,7 @@
  * row's handler with a cursor on its arguments. Bad input is answered,
  * logged, and never fatal. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #ifdef SP_TEST_COMMANDS
 #include <sys/syscall.h>
@@ -26,13 +27,29 @@ struct sp_cmd_row {
 /* Only in the daemon built for the tests (sockportd_test; not protocol
  * opcodes). SP_OP_TEST_FORBIDDEN makes a system call the sandbox forbids,
  * and answers ok if it is still alive. SP_OP_TEST_COUNTER {Index, Value}
- * sets one of a socket's counters, so that a test can see it wrap. */
+ * sets one of a socket's counters, so that a test can see it wrap.
+ * SP_OP_TEST_OPEN_DIR opens / as a directory, read-only (the seccomp
+ * filter lets it through, Landlock does not), and answers ok or the
+ * error. */
 #define SP_OP_TEST_FORBIDDEN 250
 #define SP_OP_TEST_COUNTER 251
+#define SP_OP_TEST_OPEN_DIR 252
 static int cmd_test_forbidden(struct sp_daemon *d, struct sp_cmd *c)
 {
     syscall(SYS_getppid);
     sp_reply_ok(d, c->pid, c->ref);
+    return 0;
+}
+
+static int cmd_test_open_dir(struct sp_daemon *d, struct sp_cmd *c)
+{
+    int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        sp_reply_errno(d, c->pid, c->ref, errno);
+    } else {
+        close(fd);
+        sp_reply_ok(d, c->pid, c->ref);
+    }
     return 0;
 }
 
@@ -53,6 +70,7 @@ static const struct sp_cmd_row rows[] = {
 #ifdef SP_TEST_COMMANDS
     {SP_OP_TEST_FORBIDDEN, 0, false, cmd_test_forbidden},
     {SP_OP_TEST_COUNTER, 2, true, cmd_test_counter},
+    {SP_OP_TEST_OPEN_DIR, 0, false, cmd_test_open_dir},
 #endif
     {SP_OP_PID_DOWN, 0, false, sp_cmd_pid_down},
     {SP_OP_OPEN, 4, false, sp_cmd_open},

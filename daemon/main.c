@@ -95,7 +95,7 @@ static void hello(struct sp_daemon *d)
 static int usage(void)
 {
     fprintf(stderr, "usage: sockportd [--user NAME] [--caps CAP,... | none] "
-                    "[--sandbox on | off]\n"
+                    "[--sandbox on | off | landlock]\n"
                     "       [--max-sockets N] [--max-waiters N] "
                     "[--out-high BYTES] [--max-parked-bytes BYTES]\n"
                     "       [--max-frame BYTES]\n"
@@ -121,6 +121,7 @@ int main(int argc, char **argv)
     size_t max_frame = SP_FRAME_MAX; /* payload bytes of one command frame */
     /* On unless turned off (a sanitizer build gets a wider filter). */
     bool sandbox = true;
+    bool landlock = false; /* and Landlock too (sandbox.c) */
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 == argc)
             return usage();
@@ -130,8 +131,11 @@ int main(int argc, char **argv)
             privs.caps = argv[i + 1];
         else if (strcmp(argv[i], "--sandbox") == 0 &&
                  (strcmp(argv[i + 1], "on") == 0 ||
-                  strcmp(argv[i + 1], "off") == 0))
-            sandbox = strcmp(argv[i + 1], "on") == 0;
+                  strcmp(argv[i + 1], "off") == 0 ||
+                  strcmp(argv[i + 1], "landlock") == 0)) {
+            sandbox = strcmp(argv[i + 1], "off") != 0;
+            landlock = strcmp(argv[i + 1], "landlock") == 0;
+        }
         else if (strcmp(argv[i], "--max-sockets") == 0 &&
                  (limits.max_sockets = number(argv[i + 1], SIZE_MAX)))
             ;
@@ -184,7 +188,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    if (sandbox && sp_sandbox_enter(err, sizeof err) != 0) {
+    d.seccomp = sandbox;
+    if (sandbox &&
+        sp_sandbox_enter(landlock, &d.landlock, err, sizeof err) != 0) {
         fprintf(stderr, "sockportd: %s\n", err);
         return 1;
     }

@@ -4,8 +4,13 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+
 /* Installs the filter; from then on a call outside the list kills the
- * process. -1 with a message in err if it cannot be installed. */
-int sp_sandbox_enter(char *err, size_t errlen);
+ * process. Before it, if asked for and the kernel has Landlock, a ruleset
+ * (its ABI in *landlock_abi, else 0). -1 with a message in err if either
+ * cannot be installed. */
+int sp_sandbox_enter(bool landlock, int *landlock_abi, char *err,
+                     size_t errlen);
 
 #endif

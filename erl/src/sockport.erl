@@ -386,6 +386,8 @@
           commands => non_neg_integer(),
           malformed_commands => non_neg_integer(),
           dropped_frames => non_neg_integer(),
+          seccomp => boolean(),
+          landlock => non_neg_integer(),
           limits => #{max_sockets | max_waiters | out_high | max_parked_bytes =>
                           non_neg_integer()},
           limit_hits => #{max_sockets | max_waiters | out_high |
@@ -401,9 +403,10 @@
 %% one died). From a daemon that is up: the `sockets' it holds and the
 %% most it held (`sockets_peak'), the processes it watches (`pids'), the
 %% bytes queued for the VM (`out_queue'), the `commands' it read,
-%% `malformed_commands', `dropped_frames' (over the frame limit), its
-%% `limits' and how often each refused a call or stopped reading
-%% (`limit_hits').
+%% `malformed_commands', `dropped_frames' (over the frame limit), whether
+%% its `seccomp' filter is on and the `landlock' ABI it is confined by (0:
+%% none), its `limits' and how often each refused a call or stopped
+%% reading (`limit_hits').
 
 -type timeout_or_handle() ::
         infinity | non_neg_integer() | nowait | select_handle().

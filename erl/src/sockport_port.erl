@@ -316,8 +316,8 @@ daemon_path() ->
 %% `sandbox' keys: the user a daemon started as root becomes, the
 %% capabilities it keeps (a list of names such as net_raw, or `none'; unset:
 %% it keeps what it was started with, or nothing once it has become
-%% `user'), whether it confines itself to its system calls, and its
-%% limits.
+%% `user'), whether it confines itself to its system calls (and, with
+%% `landlock', its file access), and its limits.
 config_args() ->
     User = case application:get_env(sockport, user) of
                {ok, U} -> ["--user", to_list(U)];
@@ -333,6 +333,7 @@ config_args() ->
     Sandbox = case application:get_env(sockport, sandbox) of
                   {ok, false} -> ["--sandbox", "off"];
                   {ok, true} -> ["--sandbox", "on"];
+                  {ok, landlock} -> ["--sandbox", "landlock"];
                   _ -> []
               end,
     Limits = [[Flag, integer_to_list(N)]
