@@ -12,6 +12,10 @@
 
 -spec main([string()]) -> no_return().
 main([Mode, FloorExe, OutDir]) ->
+    %% -run runs this in init's boot process, which traps exits: every
+    %% linked helper's end would pile up in this mailbox as an 'EXIT'
+    %% message and slow each later receive that scans it.
+    process_flag(trap_exit, false),
     P = params(list_to_atom(Mode)),
     %% the shard rows restart the application: no reports of that
     logger:set_primary_config(level, warning),

@@ -82,16 +82,20 @@ one_way(Exe, Size, Bytes) ->
 %% to the port, whose owner routes the reply to the caller's alias by the
 %% route term at its head.
 routed_rtt(Exe, Ms) ->
+    {P, Router} = echo_router(Exe),
+    Rtt = median(rtt(fun() -> call(P) end, Ms)),
+    Router ! stop,
+    Rtt.
+
+%% An echo port whose owner routes replies as sockport's router does.
+echo_router(Exe) ->
     Self = self(),
     Router = spawn_link(fun() ->
                                 P = open(Exe, "echo"),
                                 Self ! {echo, P},
                                 route_calls(P)
                         end),
-    P = receive {echo, X} -> X end,
-    Rtt = median(rtt(fun() -> call(P) end, Ms)),
-    Router ! stop,
-    Rtt.
+    receive {echo, P} -> {P, Router} end.
 
 call(P) ->
     MRef = erlang:monitor(port, P, [{alias, demonitor}]),
@@ -105,13 +109,8 @@ call(P) ->
 %% many concurrent calls (a ping-pong through the socket API makes four:
 %% send and recv at each end).
 concurrent_calls(Exe, Procs, Ms) ->
+    {P, Router} = echo_router(Exe),
     Self = self(),
-    Router = spawn_link(fun() ->
-                                P = open(Exe, "echo"),
-                                Self ! {echo, P},
-                                route_calls(P)
-                        end),
-    P = receive {echo, X} -> X end,
     T0 = now_us(),
     Deadline = T0 + Ms * 1000,
     Callers = [spawn_link(fun() -> Self ! {calls, calls(P, Deadline, 0)} end)

@@ -217,6 +217,7 @@ idle(M, Conns) ->
     [close(M, S) || S <- Cs ++ Ss],
     close(M, L),
     unlink(Acc),
+    exit(Acc, kill),
     Socks = 2 * Conns,
     Base = #{vm_bytes => (Vm1 - Vm0) / Socks},
     case M of

@@ -158,6 +158,11 @@ ping_inet6(M, Protocol) ->
 ?RANGE_DIFF(ping_dgram_icmp,
       "Ensure that the ICMP datagram socket (no raw privilege) pings 127.0.0.1: the kernel sets the id, the reply has no IP header.").
 ping_dgram_icmp(M, _X) ->
+    %% Another test run on this host may change the range too.
+    sockport_test_lib:with_host_lock("ping_group_range",
+                                     fun() -> ping_with_range(M) end).
+
+ping_with_range(M) ->
     %% net.ipv4.ping_group_range (per network namespace) says which groups
     %% may open it; let every group for the case, then put it back.
     Range = ?PING_RANGE,

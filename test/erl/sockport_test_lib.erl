@@ -14,6 +14,7 @@
 -export([set_env/1]).
 -export([restart/1]).
 -export([daemon_ospids/0]).
+-export([with_host_lock/2]).
 
 %% The differential suites (sockport_diff*_SUITE): running a scenario
 %% against both modules and the helpers scenarios are written with.
@@ -121,6 +122,42 @@ start_sockport() ->
                 {ok, _} -> ok;
                 {error, _} = E -> E
             end
+    end.
+
+%% Runs F holding a lock of this host named Name: for a case that changes
+%% something every VM on the host shares (a sysctl), so that test runs side
+%% by side do not trip each other. The lock is a directory holding its
+%% holder's OS pid; a lock whose holder is gone is taken over.
+-spec with_host_lock(string(), fun(() -> T)) -> T.
+with_host_lock(Name, F) ->
+    Dir = filename:join("/tmp", "sockport-lock-" ++ Name),
+    lock(Dir, erlang:monotonic_time(millisecond) + 120000),
+    try F()
+    after
+        _ = file:delete(filename:join(Dir, "pid")),
+        _ = file:del_dir(Dir)
+    end.
+
+lock(Dir, Deadline) ->
+    case file:make_dir(Dir) of
+        ok ->
+            ok = file:write_file(filename:join(Dir, "pid"), os:getpid());
+        {error, eexist} ->
+            Holder = case file:read_file(filename:join(Dir, "pid")) of
+                         {ok, Pid} -> binary_to_list(Pid);
+                         {error, _} -> ""
+                     end,
+            case Holder =/= "" andalso not filelib:is_dir("/proc/" ++ Holder) of
+                true ->
+                    %% its holder died holding it
+                    _ = file:delete(filename:join(Dir, "pid")),
+                    _ = file:del_dir(Dir);
+                false ->
+                    erlang:monotonic_time(millisecond) < Deadline orelse
+                        error({lock_timeout, Dir, Holder}),
+                    timer:sleep(50)
+            end,
+            lock(Dir, Deadline)
     end.
 
 %% OS pids of the sockportd processes that descend from this VM.
