@@ -181,56 +181,67 @@ static int udp_pair(int *a, int *b)
 struct api {
     int fd[2];
     size_t want[2]; /* the most a recv asked for at this end takes */
-    char *rbuf;  /* <<'d', End, Data>> */
+    char *out[2];   /* the rest of a send that did not fit at once */
+    size_t outlen[2], outoff[2];
+    char *rbuf;     /* <<'d', End, Data>> */
 };
 
-/* Serves the asked-for recvs whose ends are readable (revents of fd[i]);
- * -1 if the VM is gone. */
-static int api_recvs(struct api *a, const short revents[2])
+/* Serves the asked-for recvs whose ends are readable; -1 if the VM is
+ * gone. */
+static int api_recv(struct api *a, int i)
 {
-    for (int i = 0; i < 2; i++) {
-        if (!a->want[i] || !(revents[i] & (POLLIN | POLLHUP | POLLERR)))
-            continue;
-        ssize_t r = recv(a->fd[i], a->rbuf + 2, a->want[i], MSG_DONTWAIT);
-        if (r < 0)
-            continue;
-        a->want[i] = 0;
-        a->rbuf[0] = 'd';
-        a->rbuf[1] = (char)('a' + i);
-        if (write_frame(a->rbuf, 2 + (size_t)r) != 0)
-            return -1;
-    }
-    return 0;
+    ssize_t r = recv(a->fd[i], a->rbuf + 2, a->want[i], MSG_DONTWAIT);
+    if (r < 0)
+        return 0;
+    a->want[i] = 0;
+    a->rbuf[0] = 'd';
+    a->rbuf[1] = (char)('a' + i);
+    return write_frame(a->rbuf, 2 + (size_t)r);
 }
 
-/* Sends everything at end i, serving recvs while the socket is full (the
- * reader of the other end may be what it waits for). */
-static int api_send(struct api *a, int i, const char *data, size_t n)
+/* Sends what end i has left; once all of it is out, the ack. */
+static int api_send_more(struct api *a, int i)
 {
-    size_t sent = 0;
-    while (sent < n) {
-        ssize_t w = send(a->fd[i], data + sent, n - sent,
-                         MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (w > 0) {
-            sent += (size_t)w;
-            continue;
-        }
-        struct pollfd p[2] = {{a->fd[0], 0, 0}, {a->fd[1], 0, 0}};
-        p[i].events = POLLOUT;
-        for (int j = 0; j < 2; j++)
-            if (a->want[j])
-                p[j].events |= POLLIN;
-        poll(p, 2, -1);
-        short rev[2] = {p[0].revents, p[1].revents};
-        if (api_recvs(a, rev) != 0)
-            return -1;
+    while (a->outoff[i] < a->outlen[i]) {
+        ssize_t w = send(a->fd[i], a->out[i] + a->outoff[i],
+                         a->outlen[i] - a->outoff[i], MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w <= 0)
+            return 0; /* full: POLLOUT says when to go on */
+        a->outoff[i] += (size_t)w;
     }
-    return 0;
+    free(a->out[i]);
+    a->out[i] = NULL;
+    char ack[2] = {'k', (char)('a' + i)};
+    return write_frame(ack, 2);
+}
+
+/* One command frame: a recv asked for, or a send (kept until it is all
+ * out, so that the loop goes on serving the other end meanwhile). */
+static int api_command(struct api *a, const char *buf, long n)
+{
+    if (n < 2)
+        return -1;
+    int i = buf[1] == 'b';
+    if (buf[0] == 'r' && n == 6) {
+        uint32_t max;
+        memcpy(&max, buf + 2, 4);
+        max = ntohl(max);
+        a->want[i] = max < 1 ? 1 : max > API_RECV_MAX ? API_RECV_MAX : max;
+        return 0;
+    }
+    if (buf[0] != 's' || a->out[i])
+        return -1;
+    a->outlen[i] = (size_t)n - 2;
+    a->outoff[i] = 0;
+    if (!(a->out[i] = malloc(a->outlen[i] + 1)))
+        return -1;
+    memcpy(a->out[i], buf + 2, a->outlen[i]);
+    return api_send_more(a, i);
 }
 
 static int api(char *buf, const char *kind)
 {
-    struct api a = {.want = {0, 0}, .rbuf = malloc(2 + API_RECV_MAX)};
+    struct api a = {.rbuf = malloc(2 + API_RECV_MAX)};
     int udp = strcmp(kind, "udp") == 0;
     if (!a.rbuf || (udp ? udp_pair(&a.fd[0], &a.fd[1])
                         : loopback_pair(&a.fd[0], &a.fd[1])) != 0) {
@@ -238,33 +249,27 @@ static int api(char *buf, const char *kind)
         return 1;
     }
     for (;;) {
-        struct pollfd p[3] = {{0, POLLIN, 0},
-                              {a.fd[0], a.want[0] ? POLLIN : 0, 0},
-                              {a.fd[1], a.want[1] ? POLLIN : 0, 0}};
+        struct pollfd p[3] = {{0, POLLIN, 0}, {a.fd[0], 0, 0}, {a.fd[1], 0, 0}};
+        for (int i = 0; i < 2; i++)
+            p[i + 1].events = (short)((a.want[i] ? POLLIN : 0) |
+                                      (a.out[i] ? POLLOUT : 0));
         if (poll(p, 3, -1) < 0)
             return 1;
-        short rev[2] = {p[1].revents, p[2].revents};
-        if (api_recvs(&a, rev) != 0)
-            return 1;
-        if (!(p[0].revents & (POLLIN | POLLHUP)))
-            continue;
-        long n = read_frame(buf);
-        if (n < 2)
-            return n < 0 ? 0 : 1;
-        int i = buf[1] == 'b';
-        if (buf[0] == 'r' && n == 6) {
-            uint32_t max;
-            memcpy(&max, buf + 2, 4);
-            max = ntohl(max);
-            a.want[i] = max < 1 ? 1 : max > API_RECV_MAX ? API_RECV_MAX : max;
-        } else if (buf[0] == 's') {
-            if (api_send(&a, i, buf + 2, (size_t)n - 2) != 0)
+        for (int i = 0; i < 2; i++) {
+            short rev = p[i + 1].revents;
+            if (a.out[i] && (rev & (POLLOUT | POLLERR | POLLHUP)) &&
+                api_send_more(&a, i) != 0)
                 return 1;
-            buf[0] = 'k';
-            if (write_frame(buf, 2) != 0)
+            if (a.want[i] && (rev & (POLLIN | POLLERR | POLLHUP)) &&
+                api_recv(&a, i) != 0)
                 return 1;
-        } else {
-            return 1;
+        }
+        if (p[0].revents & (POLLIN | POLLHUP)) {
+            long n = read_frame(buf);
+            if (n < 0)
+                return 0; /* the VM closed the port */
+            if (api_command(&a, buf, n) != 0)
+                return 1;
         }
     }
 }
