@@ -59,6 +59,9 @@ void sp_pid_ref(struct sp_daemon *d, struct sp_pid *p);
  * finds it idle for a whole period: a process that parks a call now and
  * then costs no watch and unwatch each time. */
 void sp_pid_unref(struct sp_daemon *d, struct sp_pid *p);
+/* What the sweep timer does each period: unwatches and frees the entries
+ * idle since the last sweep, marks those idle now. */
+void sp_pid_sweep(struct sp_daemon *d);
 bool sp_pid_is(const struct sp_pid *p, struct sp_raw raw);
 struct sp_raw sp_pid_raw(const struct sp_pid *p);
 void sp_pid_table_free(struct sp_pid_table *t);

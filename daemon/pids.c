@@ -112,13 +112,16 @@ static void drop(struct sp_daemon *d, struct sp_pid *p)
     free(p);
 }
 
-/* Every period: entries idle since the last sweep go, the others that
- * are idle now are marked. */
 static void sweep(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    struct sp_daemon *d = arg;
+    sp_pid_sweep(arg);
+    sp_out_flush(arg);
+}
+
+void sp_pid_sweep(struct sp_daemon *d)
+{
     struct sp_pid_table *t = &d->pids;
     for (size_t i = 0; i < t->nslots && t->idle > 0; i++) {
         struct sp_pid *p = t->slots[i];
@@ -135,11 +138,10 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
             p = next;
         }
     }
-    if (t->idle > 0) {
+    if (t->idle > 0 && t->sweep) {
         struct timeval period = {SP_PID_IDLE_S, 0};
         evtimer_add(t->sweep, &period);
     }
-    sp_out_flush(d);
 }
 
 void sp_pid_unref(struct sp_daemon *d, struct sp_pid *p)

@@ -547,16 +547,17 @@ static void check_invariants(struct sp_daemon *d)
 {
     struct sp_pid *pids[256];
     unsigned want[256];
-    size_t np = 0, ns = 0;
+    size_t np = 0, ns = 0, nidle = 0;
     for (size_t i = 0; i < d->pids.nslots; i++)
         for (struct sp_pid *p = d->pids.slots[i]; p; p = p->hnext) {
             ck_assert_uint_lt(np, N(pids));
-            ck_assert_uint_gt(p->refs, 0);
+            nidle += p->refs == 0;
             ck_assert_ptr_eq(sp_pid_find(d, sp_pid_raw(p)), p);
             pids[np] = p;
             want[np++] = 0;
         }
     ck_assert_uint_eq(np, d->pids.count);
+    ck_assert_uint_eq(nidle, d->pids.idle);
     for (size_t i = 0; i < d->socks.nslots; i++)
         for (struct sp_sock *s = d->socks.slots[i]; s; s = s->hnext) {
             ns++;
@@ -624,7 +625,7 @@ static void check_router(struct sp_daemon *d)
 
 /* ---- steps ----------------------------------------------------------------- */
 
-enum act { A_END, A_CMD, A_RUN, A_PEER, A_DIAL, A_GATHER };
+enum act { A_END, A_CMD, A_RUN, A_PEER, A_DIAL, A_GATHER, A_SWEEP };
 
 struct step {
     enum act act;
@@ -644,6 +645,7 @@ struct step {
 #define PEER(bytes) {.act = A_PEER, .data = (bytes)}
 #define DIAL() {.act = A_DIAL}
 #define GATHER(k) {.act = A_GATHER, .n = (k)}
+#define SWEEP(...) {.act = A_SWEEP, .expect = {__VA_ARGS__}} /* the pid timer */
 
 static void nap(void)
 {
@@ -804,6 +806,7 @@ static void run_steps(const struct step *steps, size_t max, const char *name)
         case A_PEER: peer_write(st->data); break;
         case A_DIAL: dial(); break;
         case A_GATHER: gather(st->n); break;
+        case A_SWEEP: sp_pid_sweep(&H.d); break;
         case A_END: break;
         }
         if (st->defer)
@@ -844,12 +847,17 @@ static void pair(bool local)
     run_steps(pair_steps, N(pair_steps), "pair");
 }
 
-/* Closes everything as the daemon does at exit: no pid may stay counted. */
+/* Closes everything as the daemon does at exit: no pid may keep a ref,
+ * and two sweeps let every idle one go. */
 static void finish(void)
 {
     sp_sock_table_close_all(&H.d);
     ck_assert_uint_eq(H.d.socks.count, 0);
+    ck_assert_uint_eq(H.d.pids.count, H.d.pids.idle);
+    sp_pid_sweep(&H.d);
+    sp_pid_sweep(&H.d);
     ck_assert_uint_eq(H.d.pids.count, 0);
+    ck_assert_uint_eq(H.d.pids.idle, 0);
 }
 
 /* ---- scenarios on a connected pair (run for inet and local) ----------------- */
@@ -862,8 +870,9 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-    {"watch: one per pid, unwatch with its last socket", {
+    {"watch: one per pid, unwatch once idle for a whole sweep period", {
         CMD("{16,P1,R10,0,$fam,[]}", "{watch,P1}", "{P1,R10} {ok,4}"),
+        SWEEP(NONE), /* P1 owns sockets: not idle */
         CMD("{16,P1,R11,0,$fam,[]}", "{P1,R11} {ok,5}"),
         CMD("{16,P2,R12,0,foo,stream,default,[]}",
             "{P2,R12} {error,{invalid,{domain,foo}}}"),
@@ -871,7 +880,9 @@ static const struct scenario scenarios[] = {
             "{P2,R13} {error,{invalid,{type,bogus}}}"),
         CMD("{16,P2,R14,0,9999,stream,0,[]}", "{P2,R14} {error,eafnosupport}"),
         CMD("{19,P1,R15,4}", "{P1,R15} ok"),
-        CMD("{19,P2,R16,5}", "{unwatch,P1}", "{P2,R16} ok"), /* anyone closes */
+        CMD("{19,P2,R16,5}", "{P2,R16} ok"), /* anyone closes */
+        SWEEP(NONE),           /* P1 owns nothing: marked */
+        SWEEP("{unwatch,P1}"), /* still idle a period later: let go */
         CMD("{19,P1,R17,5}", "{P1,R17} {error,closed}"),
         CMD("{80,P1,R18,3}", "{P1,R18} ok"),
         CMD("{19,P1,R19,3}", "{closed,3}", "{P1,R19} ok"),
@@ -881,8 +892,8 @@ static const struct scenario scenarios[] = {
         CMD("{50,P1,R10,3,5,0,infinity,false}", "{watch,P1}"),
         CMD("{50,P2,R11,3,0,0,infinity,false}", "{watch,P2}"),
         PEER("helloworld"),
-        RUN("{P1,R10} ok +\"hello\"", "{unwatch,P1}",
-            "{P2,R11} ok +\"world\"", "{unwatch,P2}"),
+        RUN("{P1,R10} ok +\"hello\"",
+            "{P2,R11} ok +\"world\""),
     }},
     {"nowait recv: select, then the pid holds the queue", {
         CMD("{50,P1,R10,3,0,0,{nowait,R100},false}", "{watch,P1}",
@@ -892,9 +903,9 @@ static const struct scenario scenarios[] = {
         RUN("{select,P1,3,R100}"),
         RUN(NONE), /* P2 waits: P1 holds the queue */
         CMD("{50,P1,R12,3,0,0,{nowait,R101},false}", /* signalled: no disarmed */
-            "{P1,R12} ok +\"abc\"", "{unwatch,P1}"),
+            "{P1,R12} ok +\"abc\""),
         PEER("de"),
-        RUN("{P2,R11} ok +\"de\"", "{unwatch,P2}"),
+        RUN("{P2,R11} ok +\"de\""),
     }},
     {"nowait recv replaced by the same pid, then cancelled", {
         CMD("{50,P1,R10,3,0,0,{nowait,R100},false}", "{watch,P1}",
@@ -904,8 +915,7 @@ static const struct scenario scenarios[] = {
         CMD("{64,P2,R12,3,recv,R101}", "{P2,R12} {error,invalid}"),
         CMD("{64,P1,R13,3,accept,R101}", "{P1,R13} {error,invalid}"),
         CMD("{64,P1,R14,3,recv,R100}", "{P1,R14} {error,invalid}"),
-        CMD("{64,P1,R15,3,recv,R101}", "{disarmed,P1,3,R101}",
-            "{unwatch,P1}", "{P1,R15} ok"),
+        CMD("{64,P1,R15,3,recv,R101}", "{disarmed,P1,3,R101}", "{P1,R15} ok"),
         CMD("{64,P1,R16,3,recv,R101}", "{P1,R16} {error,invalid}"),
         PEER("x"),
         RUN(NONE), /* nobody waits: nothing is read */
@@ -918,7 +928,7 @@ static const struct scenario scenarios[] = {
         PEER("abc"),
         RUN("{select,P1,3,R100}"),
         CMD("{64,P1,R12,3,recv,R100}", /* signalled: no disarmed */
-            "{unwatch,P1}", "{P2,R11} ok +\"abc\"", "{unwatch,P2}",
+            "{P2,R11} ok +\"abc\"",
             "{P1,R12} ok"),
     }},
     {"nowait accept replaced before its select: abort cancelled", {
@@ -929,7 +939,7 @@ static const struct scenario scenarios[] = {
         DIAL(),
         RUN("{select,P1,1,R101}"),
         CMD("{34,P1,R12,1,{nowait,R102}}", "{P1,R12} {ok,4}"),
-        CMD("{19,P1,R13,4}", "{unwatch,P1}", "{P1,R13} ok"),
+        CMD("{19,P1,R13,4}", "{P1,R13} ok"),
         CMD("{34,P2,R14,1,0}", "{P2,R14} {error,timeout}"),
     }},
     {"accept: parked acceptors served in order", {
@@ -938,14 +948,14 @@ static const struct scenario scenarios[] = {
             SEL("P2", "R11", "1", "R100")),
         DIAL(),
         RUN("{P1,R10} {ok,4}", "{select,P2,1,R100}"),
-        CMD("{34,P2,R12,1,0}", "{P2,R12} {error,timeout}", "{unwatch,P2}"),
+        CMD("{34,P2,R12,1,0}", "{P2,R12} {error,timeout}"),
     }},
     {"close: an armed head and a parked waiter", {
         CMD("{50,P1,R10,3,0,0,{nowait,R100},false}", "{watch,P1}",
             SEL("P1", "R10", "3", "R100")),
         CMD("{50,P2,R11,3,10,0,infinity,false}", "{watch,P2}"),
-        CMD("{19,P3,R12,3}", "{abort,P1,3,R100,closed}", "{unwatch,P1}",
-            "{P2,R11} {error,closed}", "{unwatch,P2}", "{P3,R12} ok"),
+        CMD("{19,P3,R12,3}", "{abort,P1,3,R100,closed}",
+            "{P2,R11} {error,closed}", "{P3,R12} ok"),
         CMD("{50,P1,R13,3,0,0,infinity,false}", "{P1,R13} {error,closed}"),
     }},
     {"close: a parked head holding data, an armed waiter", {
@@ -954,17 +964,16 @@ static const struct scenario scenarios[] = {
             SEL("P1", "R11", "3", "R100")),
         PEER("ab"),
         GATHER(2),
-        CMD("{19,P9,R12,3}", "{P2,R10} {error,closed} +\"ab\"",
-            "{unwatch,P2}", "{abort,P1,3,R100,closed}", "{unwatch,P1}",
+        CMD("{19,P9,R12,3}", "{P2,R10} {error,closed} +\"ab\"", "{abort,P1,3,R100,closed}",
             "{P9,R12} ok"),
     }},
     {"timed recv: timeout, timeout with data, zero timeout", {
         CMD("{50,P1,R10,3,0,0,50,false}", "{watch,P1}"),
-        RUN("{P1,R10} {error,timeout}", "{unwatch,P1}"),
-        CMD("{50,P1,R11,3,10,0,50,false}", "{watch,P1}"),
+        RUN("{P1,R10} {error,timeout}"),
+        CMD("{50,P1,R11,3,10,0,50,false}", NONE), /* P1 is still watched */
         PEER("abc"),
         GATHER(3),
-        RUN("{P1,R11} {error,timeout} +\"abc\"", "{unwatch,P1}"),
+        RUN("{P1,R11} {error,timeout} +\"abc\""),
         PEER("defgh"),
         CMD("{50,P1,R12,3,10,0,0,false}", "{P1,R12} ok +\"defgh\""),
         CMD("{50,P1,R13,3,0,0,0,false}", "{P1,R13} {error,timeout}"),
@@ -972,10 +981,10 @@ static const struct scenario scenarios[] = {
         CMD("{50,P1,R14,3,0,0,0,false}", "{P1,R14} ok +\"ij\""),
         CMD("{50,P2,R15,3,0,0,infinity,false}", "{watch,P2}"),
         CMD("{50,P1,R16,3,0,0,0,false}", "{P1,R16} {error,timeout}"),
-        CMD("{50,P1,R17,3,0,0,50,false}", "{watch,P1}"),
-        RUN("{P1,R17} {error,timeout}", "{unwatch,P1}"),
+        CMD("{50,P1,R17,3,0,0,50,false}", NONE),
+        RUN("{P1,R17} {error,timeout}"),
         PEER("k"),
-        RUN("{P2,R15} ok +\"k\"", "{unwatch,P2}"),
+        RUN("{P2,R15} ok +\"k\""),
     }},
     {"send: the tail is the data", {
         CMDT("{48,P1,R10,2,0,infinity,false}", "hi there", "{P1,R10} ok"),
@@ -986,8 +995,7 @@ static const struct scenario scenarios[] = {
         CMDT("{48,P1,R10,2,0,infinity,true}", "ab", "{P1,R10} ok",
              "{watch,P1}"),
         CMDT("{48,P2,R11,2,0,infinity,false}", "XY", "{watch,P2}"),
-        CMDT("{48,P1,R12,2,0,infinity,false}", "cd", "{P1,R12} ok",
-             "{unwatch,P1}", "{P2,R11} ok", "{unwatch,P2}"),
+        CMDT("{48,P1,R12,2,0,infinity,false}", "cd", "{P1,R12} ok", "{P2,R11} ok"),
         CMD("{50,P1,R13,3,6,0,infinity,false}", "{P1,R13} ok +\"abcdXY\""),
     }},
     {"sendfile: ranges, modes, errors; the file's bytes arrive", {
@@ -1014,11 +1022,9 @@ static const struct scenario scenarios[] = {
         CMD("{54,P3,R12,2,$file,3,3,{nowait,R100}}", "{watch,P3}",
             "{P3,R12,{armed,2,R100}} select"),
         CMD("{54,P4,R13,2,$file,0,3,0}", "{P4,R13} {error,timeout}"),
-        CMDT("{48,P1,R14,2,0,infinity,false}", "cd", "{P1,R14} ok",
-             "{unwatch,P1}", "{P2,R11} {ok,3}", "{unwatch,P2}",
+        CMDT("{48,P1,R14,2,0,infinity,false}", "cd", "{P1,R14} ok", "{P2,R11} {ok,3}",
              "{select,P3,2,R100}"),
-        CMD("{54,P3,R15,2,$file,3,3,{nowait,R101}}", "{P3,R15} {ok,3}",
-            "{unwatch,P3}"),
+        CMD("{54,P3,R15,2,$file,3,3,{nowait,R101}}", "{P3,R15} {ok,3}"),
         CMD("{50,P1,R16,3,10,0,infinity,false}",
             "{P1,R16} ok +\"abcd012345\""),
     }},
@@ -1031,8 +1037,7 @@ static const struct scenario scenarios[] = {
         CMD("{34,P1,R13,1,infinity}", NONE),
         CMD("{34,P3,R14,1,infinity}", "{watch,P3}"),
         CMD("{50,P1,R15,2,0,0,{nowait,R100},false}", SEL("P1", "R15", "2", "R100")),
-        CMD("{1,P1,R16,0}", "{disarmed,P1,2,R100}", "{P2,R12} {error,closed}",
-            "{unwatch,P2}"),
+        CMD("{1,P1,R16,0}", "{disarmed,P1,2,R100}", "{P2,R12} {error,closed}"),
         CMD("{1,P1,R17,0}", NONE),
         CMD("{50,P1,R18,3,0,0,0,false}", "{P1,R18} {error,closed}"),
         DIAL(),
@@ -1045,7 +1050,7 @@ static const struct scenario scenarios[] = {
         CMD("{50,P2,R11,3,0,0,infinity,false}", "{watch,P2}"),
         PEER("abc"),
         RUN("{select,P1,3,R100}"),
-        CMD("{1,P1,R12,0}", "{P2,R11} ok +\"abc\"", "{unwatch,P2}"),
+        CMD("{1,P1,R12,0}", "{P2,R11} ok +\"abc\""),
     }},
     {"pid down after an owner change closes nothing of the new owner", {
         CMD("{24,P9,R10,3,otp,controlling_process,P1}", "{watch,P1}",
@@ -1053,7 +1058,7 @@ static const struct scenario scenarios[] = {
         CMD("{1,P9,R11,0}", NONE),
         LATER("{50,P1,R12,3,0,0,infinity,false}"), /* its peer 2 closed */
         RUN("{P1,R12} {error,closed}"),
-        CMD("{19,P1,R13,3}", "{unwatch,P1}", "{P1,R13} ok"),
+        CMD("{19,P1,R13,3}", "{P1,R13} ok"),
     }},
 };
 
@@ -1592,7 +1597,7 @@ START_TEST(test_stats)
     run_steps((const struct step[]){
         CMD("{84,P9,R1,0}",
             "{P9,R1} {ok,[{sockets,3},{sockets_peak,3},{pids,*},{out_queue,*},"
-            "{commands,*},{malformed_commands,0},{dropped_frames,0},"
+            "{commands,*},{malformed_commands,0},{dropped_frames,0},{seccomp,false},{landlock,0},"
             STATS_LIMITS ",{limit_hits,[{max_sockets,0},{max_waiters,0},"
             "{out_high,0},{max_parked_bytes,0}]}]}"),
         CMD("{16,P9,R2,0,inet,dgram,udp,[]}", "{P9,R2} {ok,4}"),
@@ -1614,7 +1619,7 @@ START_TEST(test_stats)
         CMD("{19,P9,R7,4}", "{P9,R7} ok"),
         CMD("{84,P9,R8,0}",
             "{P9,R8} {ok,[{sockets,3},{sockets_peak,4},{pids,*},{out_queue,*},"
-            "{commands,*},{malformed_commands,1},{dropped_frames,0},"
+            "{commands,*},{malformed_commands,1},{dropped_frames,0},{seccomp,false},{landlock,0},"
             STATS_LIMITS ",{limit_hits,[{max_sockets,3},{max_waiters,0},"
             "{out_high,0},{max_parked_bytes,0}]}]}"),
     }, 4, "stats, later hit");
