@@ -9,6 +9,7 @@
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1,
          init_per_testcase/2, end_per_testcase/2]).
 -export([doc_every_export/1, doc_h_open/1, daemon_info_counts/1,
+         idle_pid_let_go/1,
          log_restart/1, log_limits/1, log_out_high/1, log_protocol_error/1,
          log_sandbox_kill/1, launch_ip_netns_exec/1, launch_unshare/1,
          launch_errors/1]).
@@ -25,7 +26,8 @@ suite() -> [{timetrap, {seconds, 120}}].
 
 -spec all() -> [atom()].
 all() ->
-    [doc_every_export, doc_h_open, daemon_info_counts, log_restart,
+    [doc_every_export, doc_h_open, daemon_info_counts, idle_pid_let_go,
+     log_restart,
      log_limits, log_out_high, log_protocol_error, log_sandbox_kill,
      launch_ip_netns_exec, launch_unshare, launch_errors].
 
@@ -123,6 +125,30 @@ daemon_info_counts(_Config) ->
     {'EXIT', {badarg, _}} = (catch sockport:daemon_info(1)),
     {'EXIT', {badarg, _}} = (catch sockport:daemon_info(x)),
     ok.
+
+-spec idle_pid_let_go(list()) -> ok.
+idle_pid_let_go(_Config) ->
+    doc("Ensure that a process parking calls on a socket it does not own is counted (watched) once while it calls, and let go within two sweep periods once it stops."),
+    {ok, S} = sockport:open(inet, dgram, udp),
+    ok = sockport:bind(S, #{family => inet, addr => loopback, port => 0}),
+    #{pids := P0} = sockport:daemon_info(0),
+    Self = self(),
+    Caller = spawn_link(fun() ->
+                                [{error, timeout} = sockport:recvfrom(S, 0, [], 20)
+                                 || _ <- lists:seq(1, 10)],
+                                Self ! {done, self()},
+                                receive stop -> ok end
+                        end),
+    receive {done, Caller} -> ok end,
+    %% between its calls and after them it stays counted...
+    #{pids := P1} = sockport:daemon_info(0),
+    P1 = P0 + 1,
+    %% ...until a sweep has found it idle a whole period (1 to 2 s)
+    true = sockport_test_lib:until(
+             fun() -> maps:get(pids, sockport:daemon_info(0)) =:= P0 end, 5000),
+    unlink(Caller),
+    Caller ! stop,
+    ok = sockport:close(S).
 
 %% ===========================================================================
 %% Logger events
