@@ -97,6 +97,15 @@ void sp_send_armed(struct sp_daemon *d, struct sp_op *op)
     sp_op_drop_data(d, op);
 }
 
+bool sp_split_message(struct sp_daemon *d, const struct sp_cmd *c, bool more)
+{
+    if (!more || c->sock->type == SOCK_STREAM)
+        return false;
+    /* a message must go whole, in one frame: it is too long for one */
+    sp_reply_errno(d, c->pid, c->ref, EMSGSIZE);
+    return true;
+}
+
 static int start_send(struct sp_daemon *d, struct sp_cmd *c,
                       enum sp_opkind kind)
 {
@@ -112,11 +121,8 @@ static int start_send(struct sp_daemon *d, struct sp_cmd *c,
         return -1;
     const char *data;
     size_t len = sp_dec_rest(&c->dec, &data);
-    if (more && c->sock->type != SOCK_STREAM) {
-        /* a message must go whole, in one frame: it is too long for one */
-        sp_reply_errno(d, c->pid, c->ref, EMSGSIZE);
+    if (sp_split_message(d, c, more))
         return 0;
-    }
     const char *ended = sp_inet_send_err(c->sock);
     if (ended) { /* sockport_tcp's connection ended (exit_on_close) */
         sp_reply_atom_error(d, c->pid, c->ref, ended);

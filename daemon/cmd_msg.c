@@ -253,11 +253,8 @@ int sp_cmd_sendmsg(struct sp_daemon *d, struct sp_cmd *c)
         return -1;
     const char *data;
     size_t len = sp_dec_rest(&c->dec, &data);
-    if (more && s->type != SOCK_STREAM) {
-        /* a message must go whole, in one frame: it is too long for one */
-        sp_reply_errno(d, c->pid, c->ref, EMSGSIZE);
+    if (sp_split_message(d, c, more))
         return 0;
-    }
 
     /* The NIF's order: the address, the iov, the control messages. */
     if (bad_addr) {

@@ -463,6 +463,9 @@ void sp_send_refused(struct sp_daemon *d, struct sp_op *op, int err);
 void sp_recv_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
 void sp_plain_fail(struct sp_daemon *d, struct sp_op *op, const char *reason);
 void sp_send_armed(struct sp_daemon *d, struct sp_op *op);
+/* A frame of a send the VM split (More) on a message socket, where a
+ * message cannot be split: answers it emsgsize (true). */
+bool sp_split_message(struct sp_daemon *d, const struct sp_cmd *c, bool more);
 void sp_recv_armed(struct sp_daemon *d, struct sp_op *op);
 void sp_plain_armed(struct sp_daemon *d, struct sp_op *op);
 void sp_plain_zero(struct sp_daemon *d, struct sp_op *op);

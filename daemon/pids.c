@@ -112,6 +112,12 @@ static void drop(struct sp_daemon *d, struct sp_pid *p)
     free(p);
 }
 
+static void arm_sweep(struct sp_pid_table *t)
+{
+    struct timeval period = {SP_PID_IDLE_S, 0};
+    evtimer_add(t->sweep, &period);
+}
+
 static void sweep(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -138,10 +144,8 @@ void sp_pid_sweep(struct sp_daemon *d)
             p = next;
         }
     }
-    if (t->idle > 0 && t->sweep) {
-        struct timeval period = {SP_PID_IDLE_S, 0};
-        evtimer_add(t->sweep, &period);
-    }
+    if (t->idle > 0 && t->sweep)
+        arm_sweep(t);
 }
 
 void sp_pid_unref(struct sp_daemon *d, struct sp_pid *p)
@@ -159,10 +163,8 @@ void sp_pid_unref(struct sp_daemon *d, struct sp_pid *p)
         drop(d, p); /* no timer: no keeping */
         return;
     }
-    if (!evtimer_pending(t->sweep, NULL)) {
-        struct timeval period = {SP_PID_IDLE_S, 0};
-        evtimer_add(t->sweep, &period);
-    }
+    if (!evtimer_pending(t->sweep, NULL))
+        arm_sweep(t);
 }
 
 void sp_pid_table_free(struct sp_pid_table *t)

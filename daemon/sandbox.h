@@ -2,9 +2,8 @@
 #ifndef SP_SANDBOX_H
 #define SP_SANDBOX_H
 
-#include <stddef.h>
-
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Installs the filter; from then on a call outside the list kills the
  * process. Before it, if asked for and the kernel has Landlock, a ruleset

@@ -318,9 +318,9 @@ dec_value(Type, V)
     end;
 dec_value(string, V) -> binary_to_list(V);
 dec_value(cmsgs, Wire) when is_list(Wire) ->
-    %% as recvmsg's, but OTP gives these levels as numbers
-    [C#{level := level_number(L)}
-     || #{level := L} = C <- [sockport_cmsg:dec_cmsg(W) || W <- Wire]];
+    %% as recvmsg's, but OTP gives these levels as the C numbers
+    [(sockport_cmsg:dec_cmsg(W))#{level := c_level(L)}
+     || {L, _, _, _} = W <- Wire];
 dec_value(Type, V)
   when Type =:= sctp_assocparams; Type =:= sctp_event_subscribe;
        Type =:= sctp_initmsg; Type =:= sctp_rtoinfo ->
@@ -362,7 +362,6 @@ all_or_invalid(T) ->
 b2i(true) -> 1;
 b2i(false) -> 0.
 
-level_number(socket) -> 1;
-level_number(ip) -> 0;
-level_number(ipv6) -> 41;
-level_number(L) -> L.
+%% A level the daemon names (a row of the cmsg table) as its C number.
+c_level(L) when is_atom(L) -> sockport_tables:cmsg_level(L);
+c_level(L) -> L.

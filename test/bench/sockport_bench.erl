@@ -187,15 +187,22 @@ line({Name, Metric, Unit, Better, _F, _Mods, Targets} = Row, Figs, Results,
 
 %% How near sockport comes to the tightest measured bound (1.00: at it).
 bound_share(SP, Better, Checks) ->
+    case tightest(SP, Better, Checks) of
+        {_, Share} -> float_to_list(Share, [{decimals, 2}]);
+        none -> "-"
+    end.
+
+%% The tightest measured bound of a row (the lowest ceiling of a rate,
+%% the highest floor of a time) and sockport's share of it, or none.
+tightest(SP, Better, Checks) ->
     case [B || {_, bound, B} <- Checks, is_number(B), B > 0] of
         [_ | _] = Bounds when is_number(SP), SP > 0 ->
-            Share = case Better of
-                        higher -> SP / lists:min(Bounds);
-                        lower -> lists:max(Bounds) / SP
-                    end,
-            float_to_list(Share, [{decimals, 2}]);
+            case Better of
+                higher -> B = lists:min(Bounds), {B, SP / B};
+                lower -> B = lists:max(Bounds), {B, B / SP}
+            end;
         _ ->
-            "-"
+            none
     end.
 
 %% How far sockport is towards its hardest target: 1.00 or more is met
@@ -216,20 +223,15 @@ share(SP, Targets, Checks) ->
 %% bound, "ceiling" or "floor" with the share of it that sockport reaches.
 result(SP, Better, Checks) ->
     Missed = [Limit || {_, false, Limit} <- Checks],
-    Bounds = [B || {_, bound, B} <- Checks, is_number(B)],
-    case {[X || {_, X, _} <- Checks, is_boolean(X)], Missed, Bounds} of
+    case {[X || {_, X, _} <- Checks, is_boolean(X)], Missed,
+          tightest(SP, Better, Checks)} of
         {[], _, _} -> "";
         {_, [], _} -> "met";
-        {_, _, [_ | _]} when is_number(SP), SP > 0 ->
-            {Beyond, Label, Share} =
-                case Better of
-                    higher ->
-                        B = lists:min(Bounds),
-                        {fun(L) -> L > B end, "ceiling", SP / B};
-                    lower ->
-                        B = lists:max(Bounds),
-                        {fun(L) -> L < B end, "floor", B / SP}
-                end,
+        {_, _, {B, Share}} ->
+            {Beyond, Label} = case Better of
+                                  higher -> {fun(L) -> L > B end, "ceiling"};
+                                  lower -> {fun(L) -> L < B end, "floor"}
+                              end,
             case lists:all(fun(L) -> is_number(L) andalso Beyond(L) end, Missed) of
                 true -> lists:flatten(io_lib:format("~s (~b%)",
                                                     [Label, round(100 * Share)]));

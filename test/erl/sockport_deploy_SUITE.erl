@@ -128,10 +128,9 @@ daemon_info_counts(_Config) ->
 
 -spec idle_pid_let_go(list()) -> ok.
 idle_pid_let_go(_Config) ->
-    doc("Ensure that a process parking calls on a socket it does not own is counted (watched) once while it calls, and let go within two sweep periods once it stops."),
+    doc("Ensure that a process parking calls on a socket it does not own is watched (the router monitors it) from its first call, stays watched between and after its calls, and is let go within two sweep periods once it stops."),
     {ok, S} = sockport:open(inet, dgram, udp),
     ok = sockport:bind(S, #{family => inet, addr => loopback, port => 0}),
-    #{pids := P0} = sockport:daemon_info(0),
     Self = self(),
     Caller = spawn_link(fun() ->
                                 [{error, timeout} = sockport:recvfrom(S, 0, [], 20)
@@ -140,12 +139,15 @@ idle_pid_let_go(_Config) ->
                                 receive stop -> ok end
                         end),
     receive {done, Caller} -> ok end,
-    %% between its calls and after them it stays counted...
-    #{pids := P1} = sockport:daemon_info(0),
-    P1 = P0 + 1,
+    %% The router is the only process that monitors Caller (a watch; the
+    %% watch frame came before the first reply). After its last call it
+    %% stays watched...
+    {monitored_by, [Router]} = process_info(Caller, monitored_by),
+    true = is_pid(Router),
     %% ...until a sweep has found it idle a whole period (1 to 2 s)
     true = sockport_test_lib:until(
-             fun() -> maps:get(pids, sockport:daemon_info(0)) =:= P0 end, 5000),
+             fun() -> process_info(Caller, monitored_by) =:= {monitored_by, []} end,
+             5000),
     unlink(Caller),
     Caller ! stop,
     ok = sockport:close(S).

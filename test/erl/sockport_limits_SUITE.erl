@@ -15,11 +15,8 @@ all() -> [max_sockets, max_waiters, max_parked_bytes, frame_too_large, max_frame
 
 init_per_suite(Config) ->
     Saved = application:get_all_env(sockport),
-    application:stop(sockport),
-    application:set_env(sockport, max_sockets, 4),
-    application:set_env(sockport, max_waiters, 3),
-    application:set_env(sockport, max_parked_bytes, 3 bsl 20),
-    {ok, _} = application:ensure_all_started(sockport),
+    sockport_test_lib:restart(Saved ++ [{max_sockets, 4}, {max_waiters, 3},
+                                        {max_parked_bytes, 3 bsl 20}]),
     [{saved, Saved} | Config].
 
 end_per_suite(Config) ->

@@ -25,9 +25,7 @@ init_per_suite(Config) ->
             {error, {missing, Daemon}};
         true ->
             Saved = application:get_all_env(sockport),
-            application:stop(sockport),
-            application:set_env(sockport, daemon_path, Daemon),
-            {ok, _} = application:ensure_all_started(sockport),
+            sockport_test_lib:restart(Saved ++ [{daemon_path, Daemon}]),
             [{saved, Saved} | Config]
     end.
 
