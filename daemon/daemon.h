@@ -354,6 +354,10 @@ void sp_log(struct sp_daemon *d, const char *level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Writes what it can of the output now; arms EV_WRITE for the rest. */
 void sp_out_flush(struct sp_daemon *d);
+/* One turn of the event loop, then one flush of all it produced: callbacks
+ * never write, so a turn that serves many sockets or commands answers them
+ * all in one writev instead of one each. event_base_loop's result. */
+int sp_run_pass(struct sp_daemon *d);
 
 /* ---- commands (dispatch.c, cmd_*.c) ------------------------------------- */
 

@@ -54,7 +54,6 @@ static void on_stdin(evutil_socket_t fd, short what, void *arg)
         sp_log(d, "error", "dropped %llu frame(s) over %zu bytes",
                (unsigned long long)(d->in.skipped - skipped), d->in.max);
     }
-    sp_out_flush(d);
 }
 
 static void on_stdout(evutil_socket_t fd, short what, void *arg)
@@ -196,7 +195,8 @@ int main(int argc, char **argv)
     }
     hello(&d);
     sp_out_flush(&d);
-    event_base_dispatch(d.base);
+    while (!d.done && sp_run_pass(&d) == 0)
+        ;
 
     /* The VM is gone: answer nobody, close everything, free everything. */
     sp_sock_table_close_all(&d);

@@ -178,7 +178,6 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
         sp_queue_service(d, s, q);
     if (q == SP_Q_READ)
         sp_inet_service(d, s);
-    sp_out_flush(d);
 }
 
 /* A frame of a split call is done and more follow: op stays at the head,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "daemon.h"
 #include "sp_tables.h"
@@ -299,4 +300,11 @@ void sp_out_flush(struct sp_daemon *d)
     } else if (pending) {
         event_del(d->ev_out);
     }
+}
+
+int sp_run_pass(struct sp_daemon *d)
+{
+    int r = event_base_loop(d->base, EVLOOP_ONCE);
+    sp_out_flush(d);
+    return r;
 }

@@ -123,7 +123,6 @@ static void sweep(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     sp_pid_sweep(arg);
-    sp_out_flush(arg);
 }
 
 void sp_pid_sweep(struct sp_daemon *d)

@@ -65,7 +65,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         sp_queue_service(d, s, SP_Q_READ);
     if ((s = sp_sock_find(d, id)))
         sp_inet_service(d, s);
-    sp_out_flush(d);
 }
 
 static void on_writable(evutil_socket_t fd, short what, void *arg)
@@ -79,7 +78,6 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
         sp_queue_service(d, s, SP_Q_CONNECT);
     if ((s = sp_sock_find(d, id)))
         sp_queue_service(d, s, SP_Q_WRITE);
-    sp_out_flush(d);
 }
 
 struct sp_sock *sp_sock_add(struct sp_daemon *d, int fd, int domain, int type,
