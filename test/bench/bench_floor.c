@@ -7,19 +7,24 @@
  *                      carries frames <<Dir, Payload>> across it: Dir 'a'
  *                      goes from end A to end B and comes back out as
  *                      <<'B', Payload>>, 'b' the other way as <<'A', ...>>;
- *   bench_floor api tcp|udp
+ *   bench_floor api tcp|udp [CONNS]
  *                      owns both ends of a loopback TCP connection (or a
  *                      connected UDP pair) and serves them as the socket
  *                      API must: <<'s', End, Payload>> sends at End and is
  *                      answered <<'k', End>> once the kernel has it all;
  *                      <<'r', End, Max:32>> asks for what End receives
  *                      next, answered <<'d', End, Data>> (at most Max
- *                      bytes) when it comes.
+ *                      bytes) when it comes. With CONNS > 1 it owns that
+ *                      many connections and every command is routed, as
+ *                      sockport's are: <<RouteLen, Route, Op, Conn:32,
+ *                      End (0 or 1), Rest>>, answered with Route in front
+ *                      of the reply, for the port's owner to route by.
  * A sockport ping-pong can be no faster than the relay's, and a sockport
  * bulk stream need be no slower: both cross the port and TCP as often.
  * The api program adds what the socket API itself asks of any design, a
  * reply for each send and a request for each recv, and nothing else. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -177,100 +183,234 @@ static int udp_pair(int *a, int *b)
 }
 
 #define API_RECV_MAX 65536
+#define API_ROUTE_MAX 255
 
-struct api {
-    int fd[2];
-    size_t want[2]; /* the most a recv asked for at this end takes */
-    char *out[2];   /* the rest of a send that did not fit at once */
-    size_t outlen[2], outoff[2];
-    char *rbuf;     /* <<'d', End, Data>> */
+/* One end of a connection: the recv asked for, the rest of a send that did
+ * not fit at once, and (routed) the route its replies go back with. Ends
+ * are epolled edge-triggered from the start, so that serving a call costs
+ * that call's own system call and nothing else. */
+struct api_end {
+    int fd;
+    int readable, writable; /* no EAGAIN seen since the last edge */
+    size_t want;            /* the most the asked-for recv takes */
+    char *out;
+    size_t outlen, outoff;
+    unsigned char route[API_ROUTE_MAX];
+    size_t routelen;
 };
 
-/* Serves the asked-for recvs whose ends are readable; -1 if the VM is
- * gone. */
-static int api_recv(struct api *a, int i)
+struct api {
+    struct api_end *ends; /* 2 per connection: A, then B */
+    size_t nends;
+    int routed;
+    char *in; /* commands read and not yet served */
+    size_t inlen;
+    char *out; /* the replies of one loop pass, written at its end */
+    size_t outlen, outcap;
+    char *rbuf;
+};
+
+/* Queues the reply <<Route, Code, EndLetter, Data>>. */
+static int api_reply(struct api *a, size_t i, char code, const char *data,
+                     size_t n)
 {
-    ssize_t r = recv(a->fd[i], a->rbuf + 2, a->want[i], MSG_DONTWAIT);
-    if (r < 0)
+    struct api_end *e = &a->ends[i];
+    size_t len = e->routelen + 2 + n;
+    if (a->outlen + 4 + len > a->outcap) {
+        size_t cap = a->outcap ? a->outcap : 65536;
+        while (cap < a->outlen + 4 + len)
+            cap *= 2;
+        char *p = realloc(a->out, cap);
+        if (!p)
+            return -1;
+        a->out = p;
+        a->outcap = cap;
+    }
+    char *p = a->out + a->outlen;
+    uint32_t be = htonl((uint32_t)len);
+    memcpy(p, &be, 4);
+    memcpy(p + 4, e->route, e->routelen);
+    p[4 + e->routelen] = code;
+    p[5 + e->routelen] = (char)('a' + i % 2);
+    if (n)
+        memcpy(p + 6 + e->routelen, data, n);
+    a->outlen += 4 + len;
+    return 0;
+}
+
+static int api_flush(struct api *a)
+{
+    for (size_t off = 0; off < a->outlen;) {
+        ssize_t w = write(1, a->out + off, a->outlen - off);
+        if (w <= 0)
+            return -1;
+        off += (size_t)w;
+    }
+    a->outlen = 0;
+    return 0;
+}
+
+/* Serves end i's recv, if it asked for one and data is there. */
+static int api_recv(struct api *a, size_t i)
+{
+    struct api_end *e = &a->ends[i];
+    if (!e->want || !e->readable)
         return 0;
-    a->want[i] = 0;
-    a->rbuf[0] = 'd';
-    a->rbuf[1] = (char)('a' + i);
-    return write_frame(a->rbuf, 2 + (size_t)r);
+    ssize_t r = recv(e->fd, a->rbuf, e->want, MSG_DONTWAIT);
+    if (r < 0) {
+        e->readable = 0;
+        return 0;
+    }
+    e->want = 0;
+    return api_reply(a, i, 'd', a->rbuf, (size_t)r);
 }
 
 /* Sends what end i has left; once all of it is out, the ack. */
-static int api_send_more(struct api *a, int i)
+static int api_send_more(struct api *a, size_t i)
 {
-    while (a->outoff[i] < a->outlen[i]) {
-        ssize_t w = send(a->fd[i], a->out[i] + a->outoff[i],
-                         a->outlen[i] - a->outoff[i], MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (w <= 0)
-            return 0; /* full: POLLOUT says when to go on */
-        a->outoff[i] += (size_t)w;
+    struct api_end *e = &a->ends[i];
+    if (!e->out || !e->writable)
+        return 0;
+    while (e->outoff < e->outlen) {
+        ssize_t w = send(e->fd, e->out + e->outoff, e->outlen - e->outoff,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w <= 0) {
+            e->writable = 0; /* full: the next edge says when to go on */
+            return 0;
+        }
+        e->outoff += (size_t)w;
     }
-    free(a->out[i]);
-    a->out[i] = NULL;
-    char ack[2] = {'k', (char)('a' + i)};
-    return write_frame(ack, 2);
+    free(e->out);
+    e->out = NULL;
+    return api_reply(a, i, 'k', NULL, 0);
 }
 
-/* One command frame: a recv asked for, or a send (kept until it is all
- * out, so that the loop goes on serving the other end meanwhile). */
-static int api_command(struct api *a, const char *buf, long n)
+/* A call of end i: a recv ('r', Rest = Max:32) or a send ('s', Rest = the
+ * payload, kept until it is all out so that the loop goes on serving the
+ * other ends meanwhile). */
+static int api_call(struct api *a, size_t i, char op, const char *rest,
+                    size_t n)
 {
-    if (n < 2)
-        return -1;
-    int i = buf[1] == 'b';
-    if (buf[0] == 'r' && n == 6) {
+    struct api_end *e = &a->ends[i];
+    if (op == 'r' && n == 4) {
         uint32_t max;
-        memcpy(&max, buf + 2, 4);
+        memcpy(&max, rest, 4);
         max = ntohl(max);
-        a->want[i] = max < 1 ? 1 : max > API_RECV_MAX ? API_RECV_MAX : max;
-        return 0;
+        e->want = max < 1 ? 1 : max > API_RECV_MAX ? API_RECV_MAX : max;
+        return api_recv(a, i);
     }
-    if (buf[0] != 's' || a->out[i])
+    if (op != 's' || e->out || !(e->out = malloc(n + 1)))
         return -1;
-    a->outlen[i] = (size_t)n - 2;
-    a->outoff[i] = 0;
-    if (!(a->out[i] = malloc(a->outlen[i] + 1)))
-        return -1;
-    memcpy(a->out[i], buf + 2, a->outlen[i]);
+    memcpy(e->out, rest, n);
+    e->outlen = n;
+    e->outoff = 0;
     return api_send_more(a, i);
 }
 
-static int api(char *buf, const char *kind)
+/* One command frame: <<Op, EndLetter, Rest>> with one connection, or
+ * routed, <<RouteLen, Route, Op, Conn:32, End, Rest>>. */
+static int api_command(struct api *a, const char *buf, size_t n)
 {
-    struct api a = {.rbuf = malloc(2 + API_RECV_MAX)};
-    int udp = strcmp(kind, "udp") == 0;
-    if (!a.rbuf || (udp ? udp_pair(&a.fd[0], &a.fd[1])
-                        : loopback_pair(&a.fd[0], &a.fd[1])) != 0) {
-        perror("bench_floor: api pair");
+    const unsigned char *u = (const unsigned char *)buf;
+    if (!a->routed)
+        return n < 2 ? -1 : api_call(a, u[1] == 'b', buf[0], buf + 2, n - 2);
+    size_t rlen = n > 0 ? u[0] : 0;
+    if (n < 1 + rlen + 6)
+        return -1;
+    uint32_t conn;
+    memcpy(&conn, buf + 2 + rlen, 4);
+    size_t i = 2 * (size_t)ntohl(conn) + (u[6 + rlen] ? 1 : 0);
+    if (i >= a->nends)
+        return -1;
+    memcpy(a->ends[i].route, buf + 1, rlen);
+    a->ends[i].routelen = rlen;
+    return api_call(a, i, buf[1 + rlen], buf + 7 + rlen, n - 7 - rlen);
+}
+
+/* Reads what stdin has and serves every whole command in it; 1 once the
+ * VM closed the port. */
+static int api_input(struct api *a)
+{
+    ssize_t r = read(0, a->in + a->inlen, FRAME_MAX + 4 - a->inlen);
+    if (r < 0 && errno == EINTR)
+        return 0;
+    if (r <= 0)
         return 1;
+    a->inlen += (size_t)r;
+    size_t off = 0;
+    while (a->inlen - off >= 4) {
+        uint32_t be;
+        memcpy(&be, a->in + off, 4);
+        size_t n = ntohl(be);
+        if (n > FRAME_MAX)
+            return -1;
+        if (a->inlen - off < 4 + n)
+            break;
+        if (api_command(a, a->in + off + 4, n) != 0)
+            return -1;
+        off += 4 + n;
+    }
+    memmove(a->in, a->in + off, a->inlen - off);
+    a->inlen -= off;
+    return 0;
+}
+
+static int api(const char *kind, size_t conns)
+{
+    struct api a = {.nends = 2 * conns, .routed = conns > 1};
+    a.ends = calloc(a.nends, sizeof *a.ends);
+    a.in = malloc(FRAME_MAX + 4);
+    a.rbuf = malloc(API_RECV_MAX);
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
+    if (!a.ends || !a.in || !a.rbuf || ep < 0 ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev) != 0)
+        return 1;
+    int udp = strcmp(kind, "udp") == 0;
+    for (size_t c = 0; c < conns; c++) {
+        struct api_end *e = &a.ends[2 * c];
+        if ((udp ? udp_pair(&e[0].fd, &e[1].fd)
+                 : loopback_pair(&e[0].fd, &e[1].fd)) != 0) {
+            perror("bench_floor: api pair");
+            return 1;
+        }
+        for (size_t j = 0; j < 2; j++) {
+            e[j].readable = e[j].writable = 1;
+            ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+            ev.data.u64 = 2 * c + j + 1;
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, e[j].fd, &ev) != 0)
+                return 1;
+        }
     }
     for (;;) {
-        struct pollfd p[3] = {{0, POLLIN, 0}, {a.fd[0], 0, 0}, {a.fd[1], 0, 0}};
-        for (int i = 0; i < 2; i++)
-            p[i + 1].events = (short)((a.want[i] ? POLLIN : 0) |
-                                      (a.out[i] ? POLLOUT : 0));
-        if (poll(p, 3, -1) < 0)
+        struct epoll_event evs[256];
+        int n = epoll_wait(ep, evs, 256, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
             return 1;
-        for (int i = 0; i < 2; i++) {
-            short rev = p[i + 1].revents;
-            if (a.out[i] && (rev & (POLLOUT | POLLERR | POLLHUP)) &&
-                api_send_more(&a, i) != 0)
-                return 1;
-            if (a.want[i] && (rev & (POLLIN | POLLERR | POLLHUP)) &&
-                api_recv(&a, i) != 0)
-                return 1;
+        for (int k = 0; k < n; k++) {
+            uint32_t what = evs[k].events;
+            if (evs[k].data.u64 == 0) {
+                int r = api_input(&a);
+                if (r != 0)
+                    return r < 0;
+                continue;
+            }
+            size_t i = (size_t)evs[k].data.u64 - 1;
+            if (what & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+                a.ends[i].readable = 1;
+                if (api_recv(&a, i) != 0)
+                    return 1;
+            }
+            if (what & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+                a.ends[i].writable = 1;
+                if (api_send_more(&a, i) != 0)
+                    return 1;
+            }
         }
-        if (p[0].revents & (POLLIN | POLLHUP)) {
-            long n = read_frame(buf);
-            if (n < 0)
-                return 0; /* the VM closed the port */
-            if (api_command(&a, buf, n) != 0)
-                return 1;
-        }
+        if (api_flush(&a) != 0)
+            return 1;
     }
 }
 
@@ -289,8 +429,12 @@ int main(int argc, char **argv)
         return sink(buf);
     if (argc == 2 && strcmp(argv[1], "relay") == 0)
         return relay(buf);
-    if (argc == 3 && strcmp(argv[1], "api") == 0)
-        return api(buf, argv[2]);
-    fprintf(stderr, "usage: bench_floor echo | sink | relay | api tcp|udp\n");
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "api") == 0) {
+        long conns = argc == 4 ? strtol(argv[3], NULL, 10) : 1;
+        if (conns >= 1 && conns <= 100000)
+            return api(argv[2], (size_t)conns);
+    }
+    fprintf(stderr,
+            "usage: bench_floor echo | sink | relay | api tcp|udp [CONNS]\n");
     return 2;
 }

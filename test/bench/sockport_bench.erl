@@ -112,7 +112,7 @@ rows() ->
       ?MODS, [{0.9, '>=', {per_round_trips, 2}}, {bound, api_udp_per_s}]},
      {"1000 conns ping-pong", per_s, "1/s", higher,
       fun(M, P) -> W:many(M, maps:get(many, P), maps:get(many_ms, P)) end,
-      ?MODS, [{1.0, '>=', gen}, {bound, {calls_per, 4}}]},
+      ?MODS, [{1.0, '>=', gen}, {bound, {calls_per, 4}}, {bound, api_many_per_s}]},
      {"1000 conns p99", p99_us, "us", lower, same, ?MODS, []},
      {"idle socket, VM", vm_bytes, "B", lower,
       fun(M, P) -> W:idle(M, maps:get(idle, P)) end, ?MODS, []},

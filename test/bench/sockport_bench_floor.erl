@@ -14,8 +14,9 @@ now_us() -> erlang:monotonic_time(microsecond).
 %% #{port_rtt64_us, port_rtt4k_us, routed_rtt64_us, port_calls_per_s,
 %%   port_oneway64k_mbps, relay_rtt64_us, relay_rtt16k_us,
 %%   relay_bulk4k_mbps, relay_bulk64k_mbps, api_rtt64_us, api_rtt16k_us,
-%%   api_bulk4k_mbps, api_bulk64k_mbps, api_udp_per_s}, for the program
-%% Exe; port_calls_per_s with Procs processes calling at once.
+%%   api_bulk4k_mbps, api_bulk64k_mbps, api_udp_per_s, api_many_per_s},
+%% for the program Exe; port_calls_per_s with Procs processes calling at
+%% once, api_many_per_s with Procs connections.
 -spec measure(file:filename(), pos_integer(), pos_integer(),
               pos_integer()) -> #{atom() => number()}.
 measure(Exe, Ms, Bytes, Procs) ->
@@ -45,7 +46,8 @@ measure(Exe, Ms, Bytes, Procs) ->
       api_rtt16k_us => median(with_api(Exe, "tcp", fun(P) -> api_rtt(P, 16384, Ms) end)),
       api_bulk4k_mbps => with_api(Exe, "tcp", fun(P) -> api_bulk(P, 4096, Bytes) end),
       api_bulk64k_mbps => with_api(Exe, "tcp", fun(P) -> api_bulk(P, 65536, Bytes) end),
-      api_udp_per_s => with_api(Exe, "udp", fun(P) -> api_udp(P, Ms) end)}.
+      api_udp_per_s => with_api(Exe, "udp", fun(P) -> api_udp(P, Ms) end),
+      api_many_per_s => api_many(Exe, Procs, Ms)}.
 
 open(Exe, Mode) ->
     open_port({spawn_executable, Exe},
@@ -82,20 +84,23 @@ one_way(Exe, Size, Bytes) ->
 %% to the port, whose owner routes the reply to the caller's alias by the
 %% route term at its head.
 routed_rtt(Exe, Ms) ->
-    {P, Router} = echo_router(Exe),
+    {P, Router} = router(Exe, ["echo"]),
     Rtt = median(rtt(fun() -> call(P) end, Ms)),
     Router ! stop,
     Rtt.
 
-%% An echo port whose owner routes replies as sockport's router does.
-echo_router(Exe) ->
+%% A port of Exe with Args whose owner routes replies as sockport's router
+%% does.
+router(Exe, Args) ->
     Self = self(),
     Router = spawn_link(fun() ->
-                                P = open(Exe, "echo"),
-                                Self ! {echo, P},
+                                P = open_port({spawn_executable, Exe},
+                                              [{packet, 4}, binary, use_stdio,
+                                               {args, Args}]),
+                                Self ! {router, P},
                                 route_calls(P)
                         end),
-    receive {echo, P} -> {P, Router} end.
+    receive {router, P} -> {P, Router} end.
 
 call(P) ->
     MRef = erlang:monitor(port, P, [{alias, demonitor}]),
@@ -109,7 +114,7 @@ call(P) ->
 %% many concurrent calls (a ping-pong through the socket API makes four:
 %% send and recv at each end).
 concurrent_calls(Exe, Procs, Ms) ->
-    {P, Router} = echo_router(Exe),
+    {P, Router} = router(Exe, ["echo"]),
     Self = self(),
     T0 = now_us(),
     Deadline = T0 + Ms * 1000,
@@ -132,8 +137,8 @@ calls(P, Deadline, N) ->
 route_calls(P) ->
     receive
         {P, {data, Frame}} ->
-            {{Pid, Ref}, _} = binary_to_term(Frame, [used]),
-            Pid ! {Ref, Frame},
+            {{_Pid, Ref}, _} = binary_to_term(Frame, [used]),
+            erlang:send(Ref, {Ref, Frame}),
             route_calls(P);
         stop ->
             port_close(P)
@@ -297,6 +302,56 @@ api_udp_loop(P, Msg, Deadline, N) ->
 api_recv_dgram(P, End) ->
     true = port_command(P, <<$r, End, 65536:32>>),
     receive {api, $d, D} -> D end.
+
+%% The api relay with Conns connections, each doing the ping-pong of
+%% sockport_bench_work:many/3 (a client process sends and receives at end
+%% A, an echo process at end B): round trips per second, every call routed
+%% to its caller as sockport's are. What no port design with the socket
+%% API's calls does better here, TCP's own cost included.
+api_many(Exe, Conns, Ms) ->
+    {P, Router} = router(Exe, ["api", "tcp", integer_to_list(Conns)]),
+    Self = self(),
+    Msg = binary:copy(<<"m">>, 64),
+    Echoes = [spawn_link(fun() -> many_echo(P, C) end)
+              || C <- lists:seq(0, Conns - 1)],
+    Start = now_us() + 100000,
+    Deadline = Start + Ms * 1000,
+    Clients = [spawn_link(fun() ->
+                                  sockport_bench_work:wait_until(Start),
+                                  Self ! {round_trips,
+                                          many_loop(P, C, Msg, Deadline, 0)}
+                          end) || C <- lists:seq(0, Conns - 1)],
+    N = lists:sum([receive {round_trips, X} -> X end || _ <- Clients]),
+    [begin unlink(E), exit(E, kill) end || E <- Echoes],
+    Router ! stop,
+    N * 1.0e6 / (Ms * 1000).
+
+many_loop(P, C, Msg, Deadline, N) ->
+    {$k, _} = many_call(P, C, 0, $s, Msg),
+    {$d, _} = many_call(P, C, 0, $r, <<64:32>>),
+    case now_us() > Deadline of
+        true -> N + 1;
+        false -> many_loop(P, C, Msg, Deadline, N + 1)
+    end.
+
+many_echo(P, C) ->
+    {$d, D} = many_call(P, C, 1, $r, <<64:32>>),
+    {$k, _} = many_call(P, C, 1, $s, D),
+    many_echo(P, C).
+
+%% One call of end End (0: A, 1: B) of connection C: {Code, Data} of its
+%% reply.
+many_call(P, C, End, Op, Rest) ->
+    MRef = erlang:monitor(port, P, [{alias, demonitor}]),
+    Route = term_to_binary({self(), MRef}),
+    true = port_command(P, [byte_size(Route), Route, Op, <<C:32, End>>, Rest]),
+    receive
+        {MRef, Frame} ->
+            erlang:demonitor(MRef, [flush]),
+            {_, Used} = binary_to_term(Frame, [used]),
+            <<_:Used/binary, Code, _EndLetter, Data/binary>> = Frame,
+            {Code, Data}
+    end.
 
 median(L) ->
     lists:nth(length(L) div 2 + 1, lists:sort(L)).

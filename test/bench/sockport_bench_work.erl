@@ -6,6 +6,7 @@
 
 -export([pingpong/3, bulk/3, nop/2, conn_rate/2, udp_lockstep/2]).
 -export([many/3, idle/2, shards/3]).
+-export([wait_until/1]).
 
 -import(sockport_bench_api, [listen/1, connect/2, accept/2, give/3, send/3,
                              recv/3, close/2]).
@@ -193,6 +194,8 @@ many(M, Conns, Ms) ->
     [begin close(M, C), close(M, S) end || {C, S} <- Pairs],
     #{per_s => length(Ts) * 1.0e6 / (Ms * 1000), p99_us => pct(Ts, 99)}.
 
+%% Sleeps until monotonic microsecond T.
+-spec wait_until(integer()) -> ok.
 wait_until(T) ->
     case T - now_us() of
         D when D > 1000 -> timer:sleep(D div 1000), wait_until(T);
