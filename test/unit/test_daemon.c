@@ -1627,6 +1627,45 @@ START_TEST(test_stats)
 }
 END_TEST
 
+/* ---- output: one write per turn of the loop ---------------------------------- */
+
+static bool pipe_empty(void)
+{
+    struct pollfd p = {.fd = H.pipefd[0], .events = POLLIN};
+    return poll(&p, 1, 0) == 0;
+}
+
+/* Callbacks only queue their frames, so that a turn of the loop serving
+ * many sockets leaves in one write; sp_run_pass writes at the turn's end. */
+START_TEST(test_flush_per_pass)
+{
+    pair(false);
+    run_steps((const struct step[]){
+        CMD("{50,P1,R10,3,0,0,infinity,false}", "{watch,P1}"),
+    }, 1, "a parked recv");
+    peer_write("abc");
+    event_base_loop(H.d.base, EVLOOP_ONCE);
+    ck_assert_msg(pipe_empty(), "a callback wrote its frame itself");
+    ck_assert_uint_gt(evbuffer_get_length(H.d.out), 0);
+    sp_out_flush(&H.d);
+    collect();
+    expect_frames((const char *const[]){"{P1,R10} ok +\"abc\""}, 1,
+                  "the queued reply");
+
+    run_steps((const struct step[]){
+        CMD("{50,P1,R11,3,0,0,infinity,false}", NONE),
+    }, 1, "a second parked recv");
+    peer_write("def");
+    ck_assert_int_eq(sp_run_pass(&H.d), 0);
+    ck_assert_uint_eq(evbuffer_get_length(H.d.out), 0);
+    ck_assert_msg(!pipe_empty(), "the turn ended without writing");
+    collect();
+    expect_frames((const char *const[]){"{P1,R11} ok +\"def\""}, 1,
+                  "the turn's reply");
+    finish();
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
     Suite *s = suite_create("daemon");
@@ -1639,6 +1678,7 @@ static Suite *daemon_suite(void)
     tcase_add_loop_test(tc, test_scenario, 0, (int)(2 * N(scenarios)));
     tcase_add_test(tc, test_info);
     tcase_add_test(tc, test_stats);
+    tcase_add_test(tc, test_flush_per_pass);
     suite_add_tcase(s, tc);
     return s;
 }
