@@ -24,11 +24,11 @@ main([Mode, FloorExe, OutDir]) ->
               [Mode, erlang:system_info(schedulers_online)]),
     Rounds = [round(R, maps:get(rounds, P), FloorExe, P)
               || R <- lists:seq(1, maps:get(rounds, P))],
-    Floors = median_map([F || {F, _} <- Rounds]),
-    Results = [{Row, [{M, median_map([maps:get({I, M}, Rs) || {_, Rs} <- Rounds])}
-                      || M <- mods(Row)]}
+    Results = [{Row, [{M, median_map([maps:get({I, M}, Rd) || Rd <- Rounds])}
+                      || M <- mods(Row)],
+                median_map([maps:get({I, floors}, Rd) || Rd <- Rounds])}
                || {I, Row} <- lists:enumerate(rows())],
-    Lines = table(Results, Floors),
+    Lines = table(Results),
     ok = filelib:ensure_dir(filename:join(OutDir, "x")),
     Csv = filename:join(OutDir, "bench.csv"),
     ok = file:write_file(Csv, csv(Lines)),
@@ -36,9 +36,9 @@ main([Mode, FloorExe, OutDir]) ->
     chart(Lines, OutDir),
     halt(0).
 
-%% A full run measures everything three times, floors and workloads in
-%% turn, and reports each figure's median: on a shared machine a figure
-%% of one go varies by a third.
+%% A full run measures everything three times in turn and reports each
+%% figure's median: on a shared machine a figure of one go varies by a
+%% third.
 params(quick) ->
     #{rounds => 1, ms => 1000, bulk => 64 bsl 20, many => 1000,
       many_ms => 1000, idle => 2000, shard_bytes => 128 bsl 20};
@@ -46,18 +46,37 @@ params(full) ->
     #{rounds => 3, ms => 3000, bulk => 512 bsl 20, many => 1000,
       many_ms => 3000, idle => 5000, shard_bytes => 512 bsl 20}.
 
-%% One round: the floors, then every row with every module.
+%% One round: every row, #{{I, M} => its figures, {I, floors} => its
+%% floors}. A row's floors are measured right before sockport's run, so
+%% that a bound and the figure it bounds see the machine alike.
 round(R, N, FloorExe, P) ->
     N > 1 andalso io:format("round ~b of ~b~n", [R, N]),
-    Floors = step("floors", fun() ->
-        sockport_bench_floor:measure(FloorExe, maps:get(ms, P),
-                                     maps:get(bulk, P), maps:get(many, P))
-    end),
-    Results = maps:from_list(
-                [{{I, M}, step(io_lib:format("~s ~s", [name(Row), M]),
-                               fun() -> (fun_of(Row))(M, P) end)}
-                 || {I, Row} <- lists:enumerate(rows()), M <- mods(Row)]),
-    {Floors, Results}.
+    maps:from_list(lists:append([row_round(I, Row, FloorExe, P)
+                                 || {I, Row} <- lists:enumerate(rows())])).
+
+row_round(I, Row, FloorExe, P) ->
+    Run = fun(M) -> {{I, M}, step(io_lib:format("~s ~s", [name(Row), M]),
+                                 fun() -> (fun_of(Row))(M, P) end)}
+          end,
+    Others = [Run(M) || M <- mods(Row), M =/= sockport],
+    Floors = maps:from_list(
+               [{K, step(io_lib:format("~s ~s", [name(Row), K]),
+                         fun() -> sockport_bench_floor:measure(K, FloorExe, P) end)}
+                || K <- floor_keys(Row)]),
+    Others ++ [{{I, floors}, Floors} | [Run(sockport) || lists:member(sockport, mods(Row))]].
+
+%% The floors a row's targets refer to.
+floor_keys({_, _, _, _, _, _, Targets}) ->
+    lists:usort([K || T <- Targets, K <- floor_key(T)]).
+
+floor_key({bound, Ref}) -> floor_key(Ref);
+floor_key({_Ratio, _Op, Ref}) -> floor_key(Ref);
+floor_key({calls, _}) -> [port_rtt64_us];
+floor_key({per_round_trips, _}) -> [port_rtt64_us];
+floor_key({calls_per, _}) -> [port_calls_per_s];
+floor_key({row, _}) -> [];
+floor_key(K) when K =:= gen; K =:= socket; K =:= bytes -> [];
+floor_key(K) when is_atom(K) -> [K].
 
 %% Each key's median over the rounds' maps.
 median_map([M | _] = Maps) ->
@@ -115,18 +134,17 @@ rows() ->
       ?MODS, [{1.0, '>=', gen}, {bound, {calls_per, 4}}, {bound, api_many_per_s}]},
      {"1000 conns p99", p99_us, "us", lower, same, ?MODS, []},
      {"idle socket, VM", vm_bytes, "B", lower,
-      fun(M, P) -> W:idle(M, maps:get(idle, P)) end, ?MODS, []},
+      fun(M, P) -> fresh(1, fun() -> W:idle(M, maps:get(idle, P)) end) end,
+      ?MODS, []},
      {"idle socket, daemon", daemon_bytes, "B", lower, same, [sockport],
       [{2048, '=<', bytes}]},
      {"2 bulk streams, 1 shard", mbps, "MB/s", higher,
-      fun(M, P) -> with_shards(1, fun() ->
-                                          W:shards(M, 2, maps:get(shard_bytes, P))
-                                  end) end,
+      fun(M, P) -> fresh(1, fun() -> W:shards(M, 2, maps:get(shard_bytes, P)) end)
+      end,
       [sockport], []},
      {"2 bulk streams, 2 shards", mbps, "MB/s", higher,
-      fun(M, P) -> with_shards(2, fun() ->
-                                          W:shards(M, 2, maps:get(shard_bytes, P))
-                                  end) end,
+      fun(M, P) -> fresh(2, fun() -> W:shards(M, 2, maps:get(shard_bytes, P)) end)
+      end,
       [sockport], [{1.0, '>=', {row, "2 bulk streams, 1 shard"}}]}].
 
 name({Name, _, _, _, _, _, _}) -> Name.
@@ -145,8 +163,10 @@ prev(Name) ->
 index(X, [X | _]) -> 1;
 index(X, [_ | T]) -> 1 + index(X, T).
 
-%% Restarts sockport with N daemons for F.
-with_shards(N, F) ->
+%% Restarts sockport with N daemons for F: fresh daemons, whose heaps hold
+%% nothing of the rows before (a daemon keeps memory it freed for reuse,
+%% which would hide what new sockets take).
+fresh(N, F) ->
     ok = application:stop(sockport),
     ok = application:set_env(sockport, shards, N),
     {ok, _} = application:ensure_all_started(sockport),
@@ -160,14 +180,12 @@ with_shards(N, F) ->
 %% ---------------------------------------------------------------------------
 %% The table
 
-table(Results, Floors) ->
-    io:format("~nfloors: ~s~n~n",
-              [lists:join(", ", [io_lib:format("~s ~.1f", [K, float(V)])
-                                 || {K, V} <- lists:sort(maps:to_list(Floors))])]),
+table(Results) ->
+    io:format("~n"),
     Head = ["workload", "unit", "socket", "gen", "sockport",
             "sp/socket", "sp/gen", "target", "of target", "of bound",
             "result"],
-    Lines = [line(Row, Figs, Results, Floors) || {Row, Figs} <- Results],
+    Lines = [line(Row, Figs, Results, Floors) || {Row, Figs, Floors} <- Results],
     Widths = [lists:max([string:length(lists:nth(I, L)) || L <- [Head | Lines]])
               || I <- lists:seq(1, length(Head))],
     [io:format("~s~n", [fmt_line(L, Widths)]) || L <- [Head | Lines]],
@@ -279,7 +297,7 @@ reference({calls_per, K}, _V, _, Floors) ->
     {io_lib:format("port calls/~b", [K]), maps:get(port_calls_per_s, Floors) / K};
 reference({row, Name}, _V, Results, _) ->
     [{{_, Metric, _, _, _, _, _}, Figs}] =
-        [R || {Row, _} = R <- Results, name(Row) =:= Name],
+        [{Row, Figs} || {Row, Figs, _} <- Results, name(Row) =:= Name],
     {Name, value(Metric, sockport, Figs)};
 reference(Floor, _V, _, Floors) ->
     {atom_to_list(Floor), maps:get(Floor, Floors)}.

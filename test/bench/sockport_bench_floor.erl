@@ -7,47 +7,49 @@
 %% has the data, a request for every recv, and nothing else.
 -module(sockport_bench_floor).
 
--export([measure/4]).
+-export([measure/3]).
 
 now_us() -> erlang:monotonic_time(microsecond).
 
-%% #{port_rtt64_us, port_rtt4k_us, routed_rtt64_us, port_calls_per_s,
-%%   port_oneway64k_mbps, relay_rtt64_us, relay_rtt16k_us,
-%%   relay_bulk4k_mbps, relay_bulk64k_mbps, api_rtt64_us, api_rtt16k_us,
-%%   api_bulk4k_mbps, api_bulk64k_mbps, api_udp_per_s, api_many_per_s},
-%% for the program Exe; port_calls_per_s with Procs processes calling at
-%% once, api_many_per_s with Procs connections.
--spec measure(file:filename(), pos_integer(), pos_integer(),
-              pos_integer()) -> #{atom() => number()}.
-measure(Exe, Ms, Bytes, Procs) ->
+%% One floor of the program Exe, measured now (each row of the table
+%% measures its own right before its workloads, so that a bound and the
+%% figures it bounds see the machine in the same state). P: the run's
+%% parameters (ms per latency or rate figure, bytes per bulk stream, and
+%% `many', the processes or connections of the concurrent floors).
+-spec measure(atom(), file:filename(), #{atom() => term()}) -> number().
+measure(port_rtt64_us, Exe, #{ms := Ms}) ->
     Echo = open(Exe, "echo"),
-    [PortRtt, PortRtt4k] =
-        [median(rtt(fun() -> true = port_command(Echo, Frame),
-                             receive {Echo, {data, _}} -> ok end
-                    end, Ms))
-         || Frame <- [<<0:512>>, <<0:32768>>]],
+    Rtt = median(rtt(fun() -> true = port_command(Echo, <<0:512>>),
+                              receive {Echo, {data, _}} -> ok end
+                     end, Ms)),
     port_close(Echo),
-    Routed = routed_rtt(Exe, Ms),
-    Calls = concurrent_calls(Exe, Procs, Ms),
-    OneWay = one_way(Exe, 65536, Bytes),
-    {Relay, Router} = relay(Exe),
-    R64 = median(relay_rtt(Relay, 64, Ms)),
-    R16k = median(relay_rtt(Relay, 16384, Ms)),
-    B4k = relay_bulk(Relay, 4096, Bytes),
-    B64k = relay_bulk(Relay, 65536, Bytes),
-    Router ! stop,
-    #{port_rtt64_us => PortRtt, port_rtt4k_us => PortRtt4k,
-      routed_rtt64_us => Routed,
-      port_calls_per_s => Calls, port_oneway64k_mbps => OneWay,
-      relay_rtt64_us => R64,
-      relay_rtt16k_us => R16k, relay_bulk4k_mbps => B4k,
-      relay_bulk64k_mbps => B64k,
-      api_rtt64_us => median(with_api(Exe, "tcp", fun(P) -> api_rtt(P, 64, Ms) end)),
-      api_rtt16k_us => median(with_api(Exe, "tcp", fun(P) -> api_rtt(P, 16384, Ms) end)),
-      api_bulk4k_mbps => with_api(Exe, "tcp", fun(P) -> api_bulk(P, 4096, Bytes) end),
-      api_bulk64k_mbps => with_api(Exe, "tcp", fun(P) -> api_bulk(P, 65536, Bytes) end),
-      api_udp_per_s => with_api(Exe, "udp", fun(P) -> api_udp(P, Ms) end),
-      api_many_per_s => api_many(Exe, Procs, Ms)}.
+    Rtt;
+measure(routed_rtt64_us, Exe, #{ms := Ms}) ->
+    routed_rtt(Exe, Ms);
+measure(port_calls_per_s, Exe, #{ms := Ms, many := Procs}) ->
+    concurrent_calls(Exe, Procs, Ms);
+measure(port_oneway64k_mbps, Exe, #{bulk := Bytes}) ->
+    one_way(Exe, 65536, Bytes);
+measure(relay_rtt64_us, Exe, #{ms := Ms}) ->
+    with_relay(Exe, fun(R) -> median(relay_rtt(R, 64, Ms)) end);
+measure(relay_rtt16k_us, Exe, #{ms := Ms}) ->
+    with_relay(Exe, fun(R) -> median(relay_rtt(R, 16384, Ms)) end);
+measure(relay_bulk4k_mbps, Exe, #{bulk := Bytes}) ->
+    with_relay(Exe, fun(R) -> relay_bulk(R, 4096, Bytes) end);
+measure(relay_bulk64k_mbps, Exe, #{bulk := Bytes}) ->
+    with_relay(Exe, fun(R) -> relay_bulk(R, 65536, Bytes) end);
+measure(api_rtt64_us, Exe, #{ms := Ms}) ->
+    median(with_api(Exe, "tcp", fun(P) -> api_rtt(P, 64, Ms) end));
+measure(api_rtt16k_us, Exe, #{ms := Ms}) ->
+    median(with_api(Exe, "tcp", fun(P) -> api_rtt(P, 16384, Ms) end));
+measure(api_bulk4k_mbps, Exe, #{bulk := Bytes}) ->
+    with_api(Exe, "tcp", fun(P) -> api_bulk(P, 4096, Bytes) end);
+measure(api_bulk64k_mbps, Exe, #{bulk := Bytes}) ->
+    with_api(Exe, "tcp", fun(P) -> api_bulk(P, 65536, Bytes) end);
+measure(api_udp_per_s, Exe, #{ms := Ms}) ->
+    with_api(Exe, "udp", fun(P) -> api_udp(P, Ms) end);
+measure(api_many_per_s, Exe, #{many := Conns, many_ms := Ms}) ->
+    api_many(Exe, Conns, Ms).
 
 open(Exe, Mode) ->
     open_port({spawn_executable, Exe},
@@ -144,6 +146,14 @@ route_calls(P) ->
             port_close(P)
     end.
 
+%% F of a relay port, closed after.
+with_relay(Exe, F) ->
+    {P, Router} = relay(Exe),
+    try F(P)
+    after
+        Router ! stop
+    end.
+
 %% The relay port, owned by a router process that hands frames coming out
 %% at end B to a server process, which sends them back (as sockport's
 %% router hands replies to the server process of a ping-pong), and those
@@ -162,7 +172,7 @@ route(P, Server, Client) ->
     receive
         {P, {data, <<$B, D/binary>>}} -> Server ! {b, D};
         {P, {data, <<$A, D/binary>>}} -> Client ! {a, D};
-        stop -> port_close(P), exit(normal)
+        stop -> port_close(P), unlink(Server), exit(Server, kill), exit(normal)
     end,
     route(P, Server, Client).
 
