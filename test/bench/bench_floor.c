@@ -8,21 +8,22 @@
  *                      goes from end A to end B and comes back out as
  *                      <<'B', Payload>>, 'b' the other way as <<'A', ...>>;
  *   bench_floor api tcp|udp [CONNS]
- *                      owns both ends of a loopback TCP connection (or a
- *                      connected UDP pair) and serves them as the socket
- *                      API must: <<'s', End, Payload>> sends at End and is
- *                      answered <<'k', End>> once the kernel has it all;
- *                      <<'r', End, Max:32>> asks for what End receives
- *                      next, answered <<'d', End, Data>> (at most Max
- *                      bytes) when it comes. With CONNS > 1 it owns that
- *                      many connections and every command is routed, as
- *                      sockport's are: <<RouteLen, Route, Op, Conn:32,
- *                      End (0 or 1), Rest>>, answered with Route in front
- *                      of the reply, for the port's owner to route by.
+ *                      owns both ends of CONNS (default 1) loopback TCP
+ *                      connections (or connected UDP pairs) and serves
+ *                      them as the socket API must, every call routed as
+ *                      sockport's are: a command <<RouteLen, Route, Op,
+ *                      Conn:32, End (0: A, 1: B), Rest>> is answered with
+ *                      Route in front of the reply, for the port's owner
+ *                      to route by. Op 's' sends Rest at that end and is
+ *                      answered <<Route, 'k', EndLetter>> once the kernel
+ *                      has it all; 'r' with Rest = Max:32 asks for what the
+ *                      end receives next, answered <<Route, 'd',
+ *                      EndLetter, Data>> (at most Max bytes) when it comes.
  * A sockport ping-pong can be no faster than the relay's, and a sockport
  * bulk stream need be no slower: both cross the port and TCP as often.
  * The api program adds what the socket API itself asks of any design, a
- * reply for each send and a request for each recv, and nothing else. */
+ * reply for each send and a request for each recv, each routed to its
+ * caller, who must hear of the program's death, and nothing else. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -186,7 +187,7 @@ static int udp_pair(int *a, int *b)
 #define API_ROUTE_MAX 255
 
 /* One end of a connection: the recv asked for, the rest of a send that did
- * not fit at once, and (routed) the route its replies go back with. Ends
+ * not fit at once, and the route its replies go back with. Ends
  * are epolled edge-triggered from the start, so that serving a call costs
  * that call's own system call and nothing else. */
 struct api_end {
@@ -202,7 +203,6 @@ struct api_end {
 struct api {
     struct api_end *ends; /* 2 per connection: A, then B */
     size_t nends;
-    int routed;
     char *in; /* commands read and not yet served */
     size_t inlen;
     char *out; /* the replies of one loop pass, written at its end */
@@ -307,13 +307,10 @@ static int api_call(struct api *a, size_t i, char op, const char *rest,
     return api_send_more(a, i);
 }
 
-/* One command frame: <<Op, EndLetter, Rest>> with one connection, or
- * routed, <<RouteLen, Route, Op, Conn:32, End, Rest>>. */
+/* One command frame: <<RouteLen, Route, Op, Conn:32, End, Rest>>. */
 static int api_command(struct api *a, const char *buf, size_t n)
 {
     const unsigned char *u = (const unsigned char *)buf;
-    if (!a->routed)
-        return n < 2 ? -1 : api_call(a, u[1] == 'b', buf[0], buf + 2, n - 2);
     size_t rlen = n > 0 ? u[0] : 0;
     if (n < 1 + rlen + 6)
         return -1;
@@ -357,7 +354,7 @@ static int api_input(struct api *a)
 
 static int api(const char *kind, size_t conns)
 {
-    struct api a = {.nends = 2 * conns, .routed = conns > 1};
+    struct api a = {.nends = 2 * conns};
     a.ends = calloc(a.nends, sizeof *a.ends);
     a.in = malloc(FRAME_MAX + 4);
     a.rbuf = malloc(API_RECV_MAX);

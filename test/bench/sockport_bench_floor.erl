@@ -39,15 +39,15 @@ measure(relay_bulk4k_mbps, Exe, #{bulk := Bytes}) ->
 measure(relay_bulk64k_mbps, Exe, #{bulk := Bytes}) ->
     with_relay(Exe, fun(R) -> relay_bulk(R, 65536, Bytes) end);
 measure(api_rtt64_us, Exe, #{ms := Ms}) ->
-    median(with_api(Exe, "tcp", fun(P) -> api_rtt(P, 64, Ms) end));
+    median(with_api(Exe, ["tcp"], fun(P) -> api_rtt(P, 64, Ms) end));
 measure(api_rtt16k_us, Exe, #{ms := Ms}) ->
-    median(with_api(Exe, "tcp", fun(P) -> api_rtt(P, 16384, Ms) end));
+    median(with_api(Exe, ["tcp"], fun(P) -> api_rtt(P, 16384, Ms) end));
 measure(api_bulk4k_mbps, Exe, #{bulk := Bytes}) ->
-    with_api(Exe, "tcp", fun(P) -> api_bulk(P, 4096, Bytes) end);
+    with_api(Exe, ["tcp"], fun(P) -> api_bulk(P, 4096, Bytes) end);
 measure(api_bulk64k_mbps, Exe, #{bulk := Bytes}) ->
-    with_api(Exe, "tcp", fun(P) -> api_bulk(P, 65536, Bytes) end);
+    with_api(Exe, ["tcp"], fun(P) -> api_bulk(P, 65536, Bytes) end);
 measure(api_udp_per_s, Exe, #{ms := Ms}) ->
-    with_api(Exe, "udp", fun(P) -> api_udp(P, Ms) end);
+    with_api(Exe, ["udp"], fun(P) -> api_udp(P, Ms) end);
 measure(api_many_per_s, Exe, #{many := Conns, many_ms := Ms}) ->
     api_many(Exe, Conns, Ms).
 
@@ -210,153 +210,21 @@ relay_bulk(P, Size, Bytes) ->
     N * Size / (T1 - T0).
 
 %% ---------------------------------------------------------------------------
-%% The api relay: end A's calls are made by the measuring process, end B's
-%% by a server process; the port's owner hands each what comes out at its
-%% end.
+%% The api relay. Its calls are made and answered as sockport's are: the
+%% caller monitors the port with an alias (so that it hears of the
+%% program's death and a late reply is dropped), puts {self(), Alias} in
+%% front of its command, and the port's owner hands the reply to that
+%% alias. End 0 is end A of connection C, 1 its end B.
 
-with_api(Exe, Kind, F) ->
-    Self = self(),
-    Router = spawn_link(fun() ->
-                                P = open_port({spawn_executable, Exe},
-                                              [{packet, 4}, binary, use_stdio,
-                                               {args, ["api", Kind]}]),
-                                Self ! {api, P},
-                                api_route(P, Self, undefined)
-                        end),
-    P = receive {api, X} -> X end,
-    try F({P, Router})
+with_api(Exe, Args, F) ->
+    {P, Router} = router(Exe, ["api" | Args]),
+    try F(P)
     after
-        unlink(Router),
-        exit(Router, kill)
+        Router ! stop
     end.
 
-api_route(P, A, B) ->
-    receive
-        {P, {data, <<T, $a, D/binary>>}} -> A ! {api, T, D}, api_route(P, A, B);
-        {P, {data, <<T, $b, D/binary>>}} -> B ! {api, T, D}, api_route(P, A, B);
-        {server, Pid} -> api_route(P, A, Pid)
-    end.
-
-%% Starts F as end B's process.
-api_server({_P, Router}, F) ->
-    Pid = spawn_link(F),
-    Router ! {server, Pid},
-    Pid.
-
-api_send(P, End, Data) ->
-    true = port_command(P, [$s, End, Data]),
-    receive {api, $k, _} -> ok end.
-
-%% Exactly N bytes at End, as recv(S, N) returns them.
-api_recv(P, End, N) ->
-    api_recv(P, End, N, []).
-
-api_recv(_P, _End, 0, Acc) ->
-    iolist_to_binary(lists:reverse(Acc));
-api_recv(P, End, N, Acc) ->
-    true = port_command(P, <<$r, End, N:32>>),
-    receive {api, $d, D} -> api_recv(P, End, N - byte_size(D), [D | Acc]) end.
-
-api_rtt({P, _} = Api, Size, Ms) ->
-    Server = api_server(Api, fun() -> api_echo(P, Size) end),
-    Msg = binary:copy(<<"r">>, Size),
-    L = rtt(fun() -> api_send(P, $a, Msg), api_recv(P, $a, Size) end, Ms),
-    unlink(Server),
-    exit(Server, kill),
-    L.
-
-api_echo(P, Size) ->
-    api_send(P, $b, api_recv(P, $b, Size)),
-    api_echo(P, Size).
-
-%% A's writes of Size bytes until B, reading them in units of their size
-%% and checksumming each as the bulk workload's receiver does, has had
-%% them all.
-api_bulk({P, _} = Api, Size, Bytes) ->
-    N = max(1, Bytes div Size),
-    Self = self(),
-    Server = api_server(Api, fun() ->
-                                     [erlang:crc32(api_recv(P, $b, Size))
-                                      || _ <- lists:seq(1, N)],
-                                     Self ! drained
-                             end),
-    Msg = binary:copy(<<"b">>, Size),
-    T0 = now_us(),
-    [api_send(P, $a, Msg) || _ <- lists:seq(1, N)],
-    receive drained -> ok end,
-    T1 = now_us(),
-    unlink(Server),
-    exit(Server, kill),
-    N * Size / (T1 - T0).
-
-%% 64-byte datagram exchanges per second, each end sending and then
-%% receiving as the lock-step workload does.
-api_udp({P, _} = Api, Ms) ->
-    Server = api_server(Api, fun() -> api_udp_echo(P) end),
-    Msg = binary:copy(<<"u">>, 64),
-    T0 = now_us(),
-    Deadline = T0 + Ms * 1000,
-    N = api_udp_loop(P, Msg, Deadline, 0),
-    T1 = now_us(),
-    unlink(Server),
-    exit(Server, kill),
-    N * 1.0e6 / (T1 - T0).
-
-api_udp_echo(P) ->
-    api_send(P, $b, api_recv_dgram(P, $b)),
-    api_udp_echo(P).
-
-api_udp_loop(P, Msg, Deadline, N) ->
-    api_send(P, $a, Msg),
-    _ = api_recv_dgram(P, $a),
-    case now_us() > Deadline of
-        true -> N + 1;
-        false -> api_udp_loop(P, Msg, Deadline, N + 1)
-    end.
-
-api_recv_dgram(P, End) ->
-    true = port_command(P, <<$r, End, 65536:32>>),
-    receive {api, $d, D} -> D end.
-
-%% The api relay with Conns connections, each doing the ping-pong of
-%% sockport_bench_work:many/3 (a client process sends and receives at end
-%% A, an echo process at end B): round trips per second, every call routed
-%% to its caller as sockport's are. What no port design with the socket
-%% API's calls does better here, TCP's own cost included.
-api_many(Exe, Conns, Ms) ->
-    {P, Router} = router(Exe, ["api", "tcp", integer_to_list(Conns)]),
-    Self = self(),
-    Msg = binary:copy(<<"m">>, 64),
-    Echoes = [spawn_link(fun() -> many_echo(P, C) end)
-              || C <- lists:seq(0, Conns - 1)],
-    Start = now_us() + 100000,
-    Deadline = Start + Ms * 1000,
-    Clients = [spawn_link(fun() ->
-                                  sockport_bench_work:wait_until(Start),
-                                  Self ! {round_trips,
-                                          many_loop(P, C, Msg, Deadline, 0)}
-                          end) || C <- lists:seq(0, Conns - 1)],
-    N = lists:sum([receive {round_trips, X} -> X end || _ <- Clients]),
-    [begin unlink(E), exit(E, kill) end || E <- Echoes],
-    Router ! stop,
-    N * 1.0e6 / (Ms * 1000).
-
-many_loop(P, C, Msg, Deadline, N) ->
-    {$k, _} = many_call(P, C, 0, $s, Msg),
-    {$d, _} = many_call(P, C, 0, $r, <<64:32>>),
-    case now_us() > Deadline of
-        true -> N + 1;
-        false -> many_loop(P, C, Msg, Deadline, N + 1)
-    end.
-
-many_echo(P, C) ->
-    {$d, D} = many_call(P, C, 1, $r, <<64:32>>),
-    {$k, _} = many_call(P, C, 1, $s, D),
-    many_echo(P, C).
-
-%% One call of end End (0: A, 1: B) of connection C: {Code, Data} of its
-%% reply.
-many_call(P, C, End, Op, Rest) ->
+%% {Code, Data} of the reply to one call.
+api_call(P, C, End, Op, Rest) ->
     MRef = erlang:monitor(port, P, [{alias, demonitor}]),
     Route = term_to_binary({self(), MRef}),
     true = port_command(P, [byte_size(Route), Route, Op, <<C:32, End>>, Rest]),
@@ -368,5 +236,117 @@ many_call(P, C, End, Op, Rest) ->
             {Code, Data}
     end.
 
+api_send(P, C, End, Data) ->
+    {$k, _} = api_call(P, C, End, $s, Data),
+    ok.
+
+%% Exactly N bytes, as recv(S, N) returns them.
+api_recv(P, C, End, N) ->
+    api_recv(P, C, End, N, []).
+
+api_recv(_P, _C, _End, 0, Acc) ->
+    iolist_to_binary(lists:reverse(Acc));
+api_recv(P, C, End, N, Acc) ->
+    {$d, D} = api_call(P, C, End, $r, <<N:32>>),
+    api_recv(P, C, End, N - byte_size(D), [D | Acc]).
+
+api_recv_dgram(P, End) ->
+    {$d, D} = api_call(P, 0, End, $r, <<65536:32>>),
+    D.
+
+%% Starts F beside the caller, as its peer at end B.
+api_peer(F) ->
+    spawn_link(F).
+
+stop_peer(Pid) ->
+    unlink(Pid),
+    exit(Pid, kill).
+
+api_rtt(P, Size, Ms) ->
+    Peer = api_peer(fun() -> api_echo(P, 0, Size) end),
+    Msg = binary:copy(<<"r">>, Size),
+    L = rtt(fun() -> api_send(P, 0, 0, Msg), api_recv(P, 0, 0, Size) end, Ms),
+    stop_peer(Peer),
+    L.
+
+api_echo(P, C, Size) ->
+    api_send(P, C, 1, api_recv(P, C, 1, Size)),
+    api_echo(P, C, Size).
+
+%% A's writes of Size bytes until B, reading them in units of their size
+%% and checksumming each as the bulk workload's receiver does, has had
+%% them all.
+api_bulk(P, Size, Bytes) ->
+    N = max(1, Bytes div Size),
+    Self = self(),
+    Peer = api_peer(fun() ->
+                            [erlang:crc32(api_recv(P, 0, 1, Size))
+                             || _ <- lists:seq(1, N)],
+                            Self ! drained
+                    end),
+    Msg = binary:copy(<<"b">>, Size),
+    T0 = now_us(),
+    [api_send(P, 0, 0, Msg) || _ <- lists:seq(1, N)],
+    receive drained -> ok end,
+    T1 = now_us(),
+    stop_peer(Peer),
+    N * Size / (T1 - T0).
+
+%% 64-byte datagram exchanges per second, each end sending and then
+%% receiving as the lock-step workload does.
+api_udp(P, Ms) ->
+    Peer = api_peer(fun() -> api_udp_echo(P) end),
+    Msg = binary:copy(<<"u">>, 64),
+    T0 = now_us(),
+    Deadline = T0 + Ms * 1000,
+    N = api_udp_loop(P, Msg, Deadline, 0),
+    T1 = now_us(),
+    stop_peer(Peer),
+    N * 1.0e6 / (T1 - T0).
+
+api_udp_echo(P) ->
+    api_send(P, 0, 1, api_recv_dgram(P, 1)),
+    api_udp_echo(P).
+
+api_udp_loop(P, Msg, Deadline, N) ->
+    api_send(P, 0, 0, Msg),
+    _ = api_recv_dgram(P, 0),
+    case now_us() > Deadline of
+        true -> N + 1;
+        false -> api_udp_loop(P, Msg, Deadline, N + 1)
+    end.
+
+%% The api relay with Conns connections, each doing the ping-pong of
+%% sockport_bench_work:many/3 (a client process sends and receives at end
+%% A, an echo process at end B): round trips per second. What no port
+%% design with the socket API's calls does better here, TCP's own cost
+%% included.
+api_many(Exe, Conns, Ms) ->
+    with_api(Exe, ["tcp", integer_to_list(Conns)],
+             fun(P) -> many(P, Conns, Ms) end).
+
+many(P, Conns, Ms) ->
+    Self = self(),
+    Msg = binary:copy(<<"m">>, 64),
+    Echoes = [api_peer(fun() -> api_echo(P, C, 64) end)
+              || C <- lists:seq(0, Conns - 1)],
+    Start = now_us() + 100000,
+    Deadline = Start + Ms * 1000,
+    Clients = [spawn_link(fun() ->
+                                  sockport_bench_work:wait_until(Start),
+                                  Self ! {round_trips,
+                                          many_loop(P, C, Msg, Deadline, 0)}
+                          end) || C <- lists:seq(0, Conns - 1)],
+    N = lists:sum([receive {round_trips, X} -> X end || _ <- Clients]),
+    [stop_peer(E) || E <- Echoes],
+    N * 1.0e6 / (Ms * 1000).
+
+many_loop(P, C, Msg, Deadline, N) ->
+    api_send(P, C, 0, Msg),
+    _ = api_recv(P, C, 0, byte_size(Msg)),
+    case now_us() > Deadline of
+        true -> N + 1;
+        false -> many_loop(P, C, Msg, Deadline, N + 1)
+    end.
 median(L) ->
     lists:nth(length(L) div 2 + 1, lists:sort(L)).

@@ -92,23 +92,26 @@ drain(M, S, Size, N, Sum) ->
     B = recv(M, S, Size),
     drain(M, S, Size, N - 1, erlang:crc32(Sum, B)).
 
-%% The cost of one call that does no I/O.
+%% The cost of one call that does no I/O: the median of single calls, as
+%% the port round trips it is held to are measured.
 -spec nop(atom(), pos_integer()) -> #{atom() => number()}.
 nop(M, Ms) ->
     {C, S} = pair(M),
-    Deadline = now_us() + Ms * 1000,
-    {N, T} = nop_loop(M, C, Deadline, now_us(), 0),
+    Ts = nop_loop(M, C, now_ns() + Ms * 1000000, []),
     close(M, C),
     close(M, S),
-    #{us => T / N}.
+    #{us => pct(Ts, 50) / 1000}.
 
-nop_loop(M, C, Deadline, T0, N) ->
-    [sockport_bench_api:nop(M, C) || _ <- lists:seq(1, 100)],
-    T = now_us(),
-    case T > Deadline of
-        true -> {N + 100, T - T0};
-        false -> nop_loop(M, C, Deadline, T0, N + 100)
+nop_loop(M, C, Deadline, Acc) ->
+    T0 = now_ns(),
+    sockport_bench_api:nop(M, C),
+    T1 = now_ns(),
+    case T1 > Deadline of
+        true -> [T1 - T0 | Acc];
+        false -> nop_loop(M, C, Deadline, [T1 - T0 | Acc])
     end.
+
+now_ns() -> erlang:monotonic_time(nanosecond).
 
 %% connect + accept + close of both ends, per second.
 -spec conn_rate(atom(), pos_integer()) -> #{atom() => number()}.
