@@ -70,6 +70,10 @@ encode(Addr) ->
 %% prim_socket:enc_sockaddr/1, clause for clause: the map with defaults
 %% filled in, or it throws (ioctl lets the throw escape, as socket.erl).
 -spec enc_sockaddr(term()) -> map().
+enc_sockaddr(#{family := inet, addr := _, port := _} = SockAddr)
+  when map_size(SockAddr) =:= 3 ->
+    %% every key given, none other: what the merge below would return
+    SockAddr;
 enc_sockaddr(#{family := inet} = SockAddr) ->
     merge_sockaddr(?IN_DEFAULTS, SockAddr);
 enc_sockaddr(#{family := inet6} = SockAddr) ->
