@@ -39,15 +39,15 @@ main([Mode, FloorExe, OutDir]) ->
     chart(Lines, OutDir),
     halt(0).
 
-%% A full run measures everything three times in turn and reports each
+%% A full run measures everything five times in turn and reports each
 %% figure's median: on a shared machine a figure of one go varies by a
 %% third.
 params(quick) ->
     #{rounds => 1, ms => 1000, bulk => 64 bsl 20, many => 1000,
       many_ms => 1000, idle => 2000, shard_bytes => 128 bsl 20};
 params(full) ->
-    #{rounds => 3, ms => 3000, bulk => 512 bsl 20, many => 1000,
-      many_ms => 3000, idle => 5000, shard_bytes => 512 bsl 20}.
+    #{rounds => 5, ms => 2000, bulk => 512 bsl 20, many => 1000,
+      many_ms => 2000, idle => 5000, shard_bytes => 512 bsl 20}.
 
 %% One round: every row, #{{I, M} => its figures, {I, floors} => its
 %% floors}. A row's floors are measured right before sockport's run, so
