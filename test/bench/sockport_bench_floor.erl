@@ -4,7 +4,8 @@
 %% ping-pong and bulk stream cross the port and TCP exactly as often as
 %% sockport's must, with nothing else in the way; and the api relay, the
 %% same with the socket API's calls: a reply for every send once the kernel
-%% has the data, a request for every recv, and nothing else.
+%% has the data, a request for every recv, each routed to its caller, and
+%% nothing else.
 -module(sockport_bench_floor).
 
 -export([measure/3]).
