@@ -207,35 +207,39 @@ struct api {
     size_t inlen;
     char *out; /* the replies of one loop pass, written at its end */
     size_t outlen, outcap;
-    char *rbuf;
 };
 
-/* Queues the reply <<Route, Code, EndLetter, Data>>. */
-static int api_reply(struct api *a, size_t i, char code, const char *data,
-                     size_t n)
+/* Room at the end of the output for the reply <<Route, Code, EndLetter,
+ * Data>> with up to n bytes of Data, its route and code written: where
+ * Data goes, or NULL. reply_end() then counts it in with Data's length,
+ * so that a recv reads straight into its reply. */
+static char *reply_start(struct api *a, size_t i, char code, size_t n)
 {
     struct api_end *e = &a->ends[i];
-    size_t len = e->routelen + 2 + n;
-    if (a->outlen + 4 + len > a->outcap) {
+    size_t need = a->outlen + 4 + e->routelen + 2 + n;
+    if (need > a->outcap) {
         size_t cap = a->outcap ? a->outcap : 65536;
-        while (cap < a->outlen + 4 + len)
+        while (cap < need)
             cap *= 2;
         char *p = realloc(a->out, cap);
         if (!p)
-            return -1;
+            return NULL;
         a->out = p;
         a->outcap = cap;
     }
-    char *p = a->out + a->outlen;
+    char *p = a->out + a->outlen + 4;
+    memcpy(p, e->route, e->routelen);
+    p[e->routelen] = code;
+    p[e->routelen + 1] = (char)('a' + i % 2);
+    return p + e->routelen + 2;
+}
+
+static void reply_end(struct api *a, size_t i, size_t n)
+{
+    size_t len = a->ends[i].routelen + 2 + n;
     uint32_t be = htonl((uint32_t)len);
-    memcpy(p, &be, 4);
-    memcpy(p + 4, e->route, e->routelen);
-    p[4 + e->routelen] = code;
-    p[5 + e->routelen] = (char)('a' + i % 2);
-    if (n)
-        memcpy(p + 6 + e->routelen, data, n);
+    memcpy(a->out + a->outlen, &be, 4);
     a->outlen += 4 + len;
-    return 0;
 }
 
 static int api_flush(struct api *a)
@@ -256,38 +260,59 @@ static int api_recv(struct api *a, size_t i)
     struct api_end *e = &a->ends[i];
     if (!e->want || !e->readable)
         return 0;
-    ssize_t r = recv(e->fd, a->rbuf, e->want, MSG_DONTWAIT);
+    char *data = reply_start(a, i, 'd', e->want);
+    if (!data)
+        return -1;
+    ssize_t r = recv(e->fd, data, e->want, MSG_DONTWAIT);
     if (r < 0) {
         e->readable = 0;
         return 0;
     }
     e->want = 0;
-    return api_reply(a, i, 'd', a->rbuf, (size_t)r);
+    reply_end(a, i, (size_t)r);
+    return 0;
 }
 
-/* Sends what end i has left; once all of it is out, the ack. */
+/* Sends what the socket of end e takes of n bytes now: how many. */
+static size_t send_now(struct api_end *e, const char *data, size_t n)
+{
+    size_t off = 0;
+    while (off < n && e->writable) {
+        ssize_t w = send(e->fd, data + off, n - off,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w <= 0)
+            e->writable = 0; /* full: the next edge says when to go on */
+        else
+            off += (size_t)w;
+    }
+    return off;
+}
+
+static int ack(struct api *a, size_t i)
+{
+    if (!reply_start(a, i, 'k', 0))
+        return -1;
+    reply_end(a, i, 0);
+    return 0;
+}
+
+/* Sends what end i kept of a send; once all of it is out, the ack. */
 static int api_send_more(struct api *a, size_t i)
 {
     struct api_end *e = &a->ends[i];
-    if (!e->out || !e->writable)
+    if (!e->out)
         return 0;
-    while (e->outoff < e->outlen) {
-        ssize_t w = send(e->fd, e->out + e->outoff, e->outlen - e->outoff,
-                         MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (w <= 0) {
-            e->writable = 0; /* full: the next edge says when to go on */
-            return 0;
-        }
-        e->outoff += (size_t)w;
-    }
+    e->outoff += send_now(e, e->out + e->outoff, e->outlen - e->outoff);
+    if (e->outoff < e->outlen)
+        return 0;
     free(e->out);
     e->out = NULL;
-    return api_reply(a, i, 'k', NULL, 0);
+    return ack(a, i);
 }
 
 /* A call of end i: a recv ('r', Rest = Max:32) or a send ('s', Rest = the
- * payload, kept until it is all out so that the loop goes on serving the
- * other ends meanwhile). */
+ * payload, sent from the command itself; only what does not fit at once is
+ * copied and kept, so that the loop goes on serving the other ends). */
 static int api_call(struct api *a, size_t i, char op, const char *rest,
                     size_t n)
 {
@@ -299,12 +324,17 @@ static int api_call(struct api *a, size_t i, char op, const char *rest,
         e->want = max < 1 ? 1 : max > API_RECV_MAX ? API_RECV_MAX : max;
         return api_recv(a, i);
     }
-    if (op != 's' || e->out || !(e->out = malloc(n + 1)))
+    if (op != 's' || e->out)
         return -1;
-    memcpy(e->out, rest, n);
-    e->outlen = n;
+    size_t sent = send_now(e, rest, n);
+    if (sent == n)
+        return ack(a, i);
+    if (!(e->out = malloc(n - sent)))
+        return -1;
+    memcpy(e->out, rest + sent, n - sent);
+    e->outlen = n - sent;
     e->outoff = 0;
-    return api_send_more(a, i);
+    return 0;
 }
 
 /* One command frame: <<RouteLen, Route, Op, Conn:32, End, Rest>>. */
@@ -357,10 +387,9 @@ static int api(const char *kind, size_t conns)
     struct api a = {.nends = 2 * conns};
     a.ends = calloc(a.nends, sizeof *a.ends);
     a.in = malloc(FRAME_MAX + 4);
-    a.rbuf = malloc(API_RECV_MAX);
     int ep = epoll_create1(0);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
-    if (!a.ends || !a.in || !a.rbuf || ep < 0 ||
+    if (!a.ends || !a.in || ep < 0 ||
         epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev) != 0)
         return 1;
     int udp = strcmp(kind, "udp") == 0;

@@ -140,8 +140,10 @@ calls(P, Deadline, N) ->
 route_calls(P) ->
     receive
         {P, {data, Frame}} ->
-            {{_Pid, Ref}, _} = binary_to_term(Frame, [used]),
-            erlang:send(Ref, {Ref, Frame}),
+            %% as sockport's router: the caller gets what follows the route
+            {{_Pid, Ref}, Used} = binary_to_term(Frame, [used]),
+            Body = binary_part(Frame, Used, byte_size(Frame) - Used),
+            erlang:send(Ref, {Ref, Body}),
             route_calls(P);
         stop ->
             port_close(P)
@@ -230,10 +232,8 @@ api_call(P, C, End, Op, Rest) ->
     Route = term_to_binary({self(), MRef}),
     true = port_command(P, [byte_size(Route), Route, Op, <<C:32, End>>, Rest]),
     receive
-        {MRef, Frame} ->
+        {MRef, <<Code, _EndLetter, Data/binary>>} ->
             erlang:demonitor(MRef, [flush]),
-            {_, Used} = binary_to_term(Frame, [used]),
-            <<_:Used/binary, Code, _EndLetter, Data/binary>> = Frame,
             {Code, Data}
     end.
 
@@ -255,16 +255,12 @@ api_recv_dgram(P, End) ->
     {$d, D} = api_call(P, 0, End, $r, <<65536:32>>),
     D.
 
-%% Starts F beside the caller, as its peer at end B.
-api_peer(F) ->
-    spawn_link(F).
-
 stop_peer(Pid) ->
     unlink(Pid),
     exit(Pid, kill).
 
 api_rtt(P, Size, Ms) ->
-    Peer = api_peer(fun() -> api_echo(P, 0, Size) end),
+    Peer = spawn_link(fun() -> api_echo(P, 0, Size) end),
     Msg = binary:copy(<<"r">>, Size),
     L = rtt(fun() -> api_send(P, 0, 0, Msg), api_recv(P, 0, 0, Size) end, Ms),
     stop_peer(Peer),
@@ -280,11 +276,11 @@ api_echo(P, C, Size) ->
 api_bulk(P, Size, Bytes) ->
     N = max(1, Bytes div Size),
     Self = self(),
-    Peer = api_peer(fun() ->
-                            [erlang:crc32(api_recv(P, 0, 1, Size))
-                             || _ <- lists:seq(1, N)],
-                            Self ! drained
-                    end),
+    Peer = spawn_link(fun() ->
+                              [erlang:crc32(api_recv(P, 0, 1, Size))
+                               || _ <- lists:seq(1, N)],
+                              Self ! drained
+                      end),
     Msg = binary:copy(<<"b">>, Size),
     T0 = now_us(),
     [api_send(P, 0, 0, Msg) || _ <- lists:seq(1, N)],
@@ -296,7 +292,7 @@ api_bulk(P, Size, Bytes) ->
 %% 64-byte datagram exchanges per second, each end sending and then
 %% receiving as the lock-step workload does.
 api_udp(P, Ms) ->
-    Peer = api_peer(fun() -> api_udp_echo(P) end),
+    Peer = spawn_link(fun() -> api_udp_echo(P) end),
     Msg = binary:copy(<<"u">>, 64),
     T0 = now_us(),
     Deadline = T0 + Ms * 1000,
@@ -329,7 +325,7 @@ api_many(Exe, Conns, Ms) ->
 many(P, Conns, Ms) ->
     Self = self(),
     Msg = binary:copy(<<"m">>, 64),
-    Echoes = [api_peer(fun() -> api_echo(P, C, 64) end)
+    Echoes = [spawn_link(fun() -> api_echo(P, C, 64) end)
               || C <- lists:seq(0, Conns - 1)],
     Start = now_us() + 100000,
     Deadline = Start + Ms * 1000,
