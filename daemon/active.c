@@ -326,7 +326,7 @@ static int dec_opt(struct sp_dec *dec, struct inet_set *set, bool *udp)
         set->has_packet = true;
         if (is_atom) {
             set->packet = SP_PKT_LINE;
-            return sp_dec_atom(dec, a) != 0 || strcmp(a, "line") != 0 ? -1 : 0;
+            return sp_dec_take_atom(dec, "line") ? 0 : -1;
         }
         long p;
         if (sp_dec_range(dec, 0, 4, &p) != 0 || p == 3)

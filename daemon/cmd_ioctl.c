@@ -81,17 +81,15 @@ static void reply_ok_long(struct sp_daemon *d, struct sp_cmd *c, long v)
 
 static int dec_invalid(struct sp_dec *dec, bool *bad)
 {
-    char a[SP_ATOM_MAX];
-    if (!sp_dec_is_atom(dec, "invalid"))
+    if (!sp_dec_take_atom(dec, "invalid"))
         return 1;
     *bad = true;
-    return sp_dec_atom(dec, a);
+    return 0;
 }
 
 static int dec_undefined(struct sp_dec *dec)
 {
-    char a[SP_ATOM_MAX];
-    return sp_dec_is_atom(dec, "undefined") ? sp_dec_atom(dec, a) : -1;
+    return sp_dec_take_atom(dec, "undefined") ? 0 : -1;
 }
 
 /* An interface name, as the NIF takes it: a C string (so up to a NUL),

@@ -160,21 +160,13 @@ static void reply_invalid(struct sp_daemon *d, const struct sp_cmd *c,
 /* {error, Reason}: what the VM knows the kernel will answer. */
 static int dec_error(struct sp_dec *dec, char reason[SP_ATOM_MAX])
 {
-    char a[SP_ATOM_MAX];
     struct sp_dec save = *dec;
-    if (sp_dec_tuple_n(dec, 2) == 0 && sp_dec_atom(dec, a) == 0 &&
-        strcmp(a, "error") == 0 && sp_dec_atom(dec, reason) == 0)
+    if (sp_dec_tuple_n(dec, 2) == 0 && sp_dec_take_atom(dec, "error") &&
+        sp_dec_atom(dec, reason) == 0)
         return 0;
     *dec = save;
     reason[0] = '\0';
     return -1;
-}
-
-/* An atom argument that stands for "the VM found this invalid". */
-static bool take_atom(struct sp_dec *dec, const char *name)
-{
-    char a[SP_ATOM_MAX];
-    return sp_dec_is_atom(dec, name) && sp_dec_atom(dec, a) == 0;
 }
 
 /* The control buffer of a sendmsg: 0 with *cbuf set (NULL when empty), 1
@@ -229,22 +221,22 @@ int sp_cmd_sendmsg(struct sp_daemon *d, struct sp_cmd *c)
     struct sp_mode mode;
     bool more;
 
-    if (take_atom(&c->dec, "invalid"))
+    if (sp_dec_take_atom(&c->dec, "invalid"))
         bad_addr = true;
     else if (sp_dec_peek_type(&c->dec) == ERL_SMALL_TUPLE_EXT &&
              dec_error(&c->dec, addr_err) == 0)
         ; /* an address the kernel will refuse: answered in its place */
-    else if (!take_atom(&c->dec, "undefined")) {
+    else if (!sp_dec_take_atom(&c->dec, "undefined")) {
         if (sp_addr_decode(&c->dec, s->domain, &to) != 0)
             return -1;
         has_to = true;
     }
     ctrl = c->dec;
-    if (take_atom(&c->dec, "invalid"))
+    if (sp_dec_take_atom(&c->dec, "invalid"))
         bad_ctrl = true;
     else if (sp_dec_skip(&c->dec) != 0)
         return -1;
-    if (take_atom(&c->dec, "invalid"))
+    if (sp_dec_take_atom(&c->dec, "invalid"))
         bad_iov = true;
     else if (sp_dec_range(&c->dec, 0, LONG_MAX, &niov) != 0)
         return -1;

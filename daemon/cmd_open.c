@@ -143,10 +143,9 @@ int sp_open_socket(struct sp_daemon *d, struct sp_raw opts, int domain,
  * `invalid' (given, but not one the NIF takes). */
 static int dec_opt_int(struct sp_dec *dec, bool *given, int *v)
 {
-    char a[SP_ATOM_MAX];
     *given = false;
-    if (sp_dec_is_atom(dec, "undefined") || sp_dec_is_atom(dec, "invalid"))
-        return sp_dec_atom(dec, a);
+    if (sp_dec_take_atom(dec, "undefined") || sp_dec_take_atom(dec, "invalid"))
+        return 0;
     long l;
     if (sp_dec_range(dec, -0x7fffffffL - 1, 0x7fffffffL, &l) != 0)
         return -1;

@@ -294,10 +294,9 @@ static struct sp_op *own_open_sendfile(const struct sp_cmd *c)
 /* File: cont | {error, Reason} | {OsPid, Fd, Dev, Ino}. */
 static int dec_file(struct sp_dec *dec, struct sp_sfile *sf)
 {
-    char a[SP_ATOM_MAX];
-    if (sp_dec_is_atom(dec, "cont")) {
+    if (sp_dec_take_atom(dec, "cont")) {
         sf->cont = true;
-        return sp_dec_atom(dec, a);
+        return 0;
     }
     struct sp_dec save = *dec;
     int arity;
@@ -305,7 +304,7 @@ static int dec_file(struct sp_dec *dec, struct sp_sfile *sf)
         return -1;
     if (arity == 2) {
         struct sp_raw r;
-        if (sp_dec_atom(dec, a) != 0 || strcmp(a, "error") != 0 ||
+        if (!sp_dec_take_atom(dec, "error") ||
             sp_dec_raw(dec, &r) != 0 || r.len > SP_RAW_MAX ||
             !(sf->error = malloc((size_t)r.len))) {
             *dec = save;

@@ -106,20 +106,31 @@ static const struct sp_cmd_row rows[] = {
     {SP_OP_STATS, 0, false, sp_cmd_stats},
 };
 
+#define SP_OP(name, num) \
+    _Static_assert((num) >= 0 && (num) < 256, "opcode " #name " beyond 255");
+#include "sp_ops.def"
+#undef SP_OP
+
+/* Rows by opcode (every opcode is below 256), filled at the first
+ * command. */
 static const struct sp_cmd_row *row_of(long op)
 {
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        if (rows[i].op == op)
-            return &rows[i];
-    return NULL;
+    static const struct sp_cmd_row *by_op[256];
+    static bool ready;
+
+    if (!ready) {
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+            by_op[rows[i].op] = &rows[i];
+        ready = true;
+    }
+    return op >= 0 && op < 256 ? by_op[op] : NULL;
 }
 
 static int dec_pid(struct sp_dec *dec, struct sp_raw *raw)
 {
-    int t = sp_dec_peek_type(dec);
-    if (t != ERL_PID_EXT && t != ERL_NEW_PID_EXT)
+    if (sp_dec_raw(dec, raw) != 0 || raw->len > SP_RAW_MAX)
         return -1;
-    return sp_dec_raw(dec, raw) == 0 && raw->len <= SP_RAW_MAX ? 0 : -1;
+    return raw->p[0] == ERL_PID_EXT || raw->p[0] == ERL_NEW_PID_EXT ? 0 : -1;
 }
 
 static int dec_small_raw(struct sp_dec *dec, struct sp_raw *raw)
@@ -129,30 +140,26 @@ static int dec_small_raw(struct sp_dec *dec, struct sp_raw *raw)
 
 int sp_dec_bool(struct sp_dec *dec, bool *b)
 {
-    char a[SP_ATOM_MAX];
-    if (sp_dec_is_atom(dec, "true"))
+    if (sp_dec_take_atom(dec, "true"))
         *b = true;
-    else if (sp_dec_is_atom(dec, "false"))
+    else if (sp_dec_take_atom(dec, "false"))
         *b = false;
     else
         return -1;
-    return sp_dec_atom(dec, a);
+    return 0;
 }
 
 int sp_dec_mode(struct sp_dec *dec, struct sp_mode *m)
 {
     memset(m, 0, sizeof *m);
-    if (sp_dec_is_atom(dec, "infinity")) {
-        char a[SP_ATOM_MAX];
+    if (sp_dec_take_atom(dec, "infinity")) {
         m->kind = SP_WAIT_INFINITY;
-        return sp_dec_atom(dec, a);
+        return 0;
     }
     if (sp_dec_peek_type(dec) == ERL_SMALL_TUPLE_EXT) {
-        char a[SP_ATOM_MAX];
         struct sp_dec save = *dec;
-        if (sp_dec_tuple_n(dec, 2) != 0 || sp_dec_atom(dec, a) != 0 ||
-            strcmp(a, "nowait") != 0 || dec_small_raw(dec, &m->handle) != 0 ||
-            m->handle.len == 0) {
+        if (sp_dec_tuple_n(dec, 2) != 0 || !sp_dec_take_atom(dec, "nowait") ||
+            dec_small_raw(dec, &m->handle) != 0 || m->handle.len == 0) {
             *dec = save;
             return -1;
         }

@@ -116,10 +116,9 @@ static int dec_ip_msfilter(struct sp_dec *d, void *buf, size_t cap,
     long mode;
     int n;
 
-    if (sp_dec_is_atom(d, "null")) {
-        char a[SP_ATOM_MAX];
+    if (sp_dec_take_atom(d, "null")) {
         *len = 0;
-        return sp_dec_atom(d, a);
+        return 0;
     }
     if (sp_dec_tuple_n(d, 4) != 0 || cap < IP_MSFILTER_SIZE(0))
         return -1;

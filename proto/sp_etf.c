@@ -15,7 +15,6 @@
 
 #define ETF_VERSION 131
 #define TAG_NEW_FLOAT 70 /* not in ei.h as ERL_*; ei reports ERL_FLOAT_EXT */
-#define TAG_LOCAL 121    /* LOCAL_EXT (OTP 26): never produced for us */
 
 static uint32_t get_be(const unsigned char *p, int n)
 {
@@ -48,57 +47,50 @@ static long atom_size(const unsigned char *buf, long i, long len)
     }
 }
 
-/* How one tag is laid out: `head` fixed bytes (tag included), then an
- * atom (`atom`), then `after` fixed bytes; `lenw` bytes at offset 1 hold a
- * count that adds `count_mul` * count bytes (`bytes`) or subterms. */
+/* How one tag is laid out: `head` fixed bytes (tag included, 0 for a tag
+ * we do not accept), then an atom (`atom`), then `after` fixed bytes;
+ * `lenw` bytes at offset 1 hold a count that adds `per` * count bytes or
+ * subterms (`terms`), and `extra` subterms follow regardless of count. */
 struct tag_shape {
-    unsigned char tag;
-    unsigned char head;    /* bytes from the tag up to the atom / payload */
-    unsigned char atom;    /* an atom follows the head */
-    unsigned char after;   /* fixed bytes after the atom */
-    unsigned char lenw;    /* width of the count at offset 1 (0: none) */
-    unsigned char terms;   /* the count is of subterms (else of bytes) */
-    unsigned char per;     /* bytes or subterms per count unit */
-    unsigned char extra;   /* subterms that follow regardless of count */
+    unsigned char head;
+    unsigned char atom;
+    unsigned char after;
+    unsigned char lenw;
+    unsigned char terms;
+    unsigned char per;
+    unsigned char extra;
 };
 
-static const struct tag_shape shapes[] = {
-    {ERL_SMALL_INTEGER_EXT, 2, 0, 0, 0, 0, 0, 0},
-    {ERL_INTEGER_EXT, 5, 0, 0, 0, 0, 0, 0},
-    {ERL_FLOAT_EXT, 32, 0, 0, 0, 0, 0, 0},
-    {TAG_NEW_FLOAT, 9, 0, 0, 0, 0, 0, 0},
-    {ERL_SMALL_ATOM_EXT, 2, 0, 0, 1, 0, 1, 0},
-    {ERL_SMALL_ATOM_UTF8_EXT, 2, 0, 0, 1, 0, 1, 0},
-    {ERL_ATOM_EXT, 3, 0, 0, 2, 0, 1, 0},
-    {ERL_ATOM_UTF8_EXT, 3, 0, 0, 2, 0, 1, 0},
-    {ERL_REFERENCE_EXT, 1, 1, 5, 0, 0, 0, 0},
-    {ERL_NEW_REFERENCE_EXT, 3, 1, 1, 2, 0, 4, 0},
-    {ERL_NEWER_REFERENCE_EXT, 3, 1, 4, 2, 0, 4, 0},
-    {ERL_PORT_EXT, 1, 1, 5, 0, 0, 0, 0},
-    {ERL_NEW_PORT_EXT, 1, 1, 8, 0, 0, 0, 0},
-    {ERL_V4_PORT_EXT, 1, 1, 12, 0, 0, 0, 0},
-    {ERL_PID_EXT, 1, 1, 9, 0, 0, 0, 0},
-    {ERL_NEW_PID_EXT, 1, 1, 12, 0, 0, 0, 0},
-    {ERL_SMALL_TUPLE_EXT, 2, 0, 0, 1, 1, 1, 0},
-    {ERL_LARGE_TUPLE_EXT, 5, 0, 0, 4, 1, 1, 0},
-    {ERL_MAP_EXT, 5, 0, 0, 4, 1, 2, 0},
-    {ERL_NIL_EXT, 1, 0, 0, 0, 0, 0, 0},
-    {ERL_STRING_EXT, 3, 0, 0, 2, 0, 1, 0},
-    {ERL_LIST_EXT, 5, 0, 0, 4, 1, 1, 1},
-    {ERL_BINARY_EXT, 5, 0, 0, 4, 0, 1, 0},
-    {ERL_BIT_BINARY_EXT, 6, 0, 0, 4, 0, 1, 0},
-    {ERL_SMALL_BIG_EXT, 3, 0, 0, 1, 0, 1, 0},
-    {ERL_LARGE_BIG_EXT, 6, 0, 0, 4, 0, 1, 0},
-    {ERL_EXPORT_EXT, 1, 0, 0, 0, 0, 0, 3},
+/* Indexed by tag: the walker looks a tag up once per term. */
+static const struct tag_shape shapes[256] = {
+    [ERL_SMALL_INTEGER_EXT] = {2, 0, 0, 0, 0, 0, 0},
+    [ERL_INTEGER_EXT] = {5, 0, 0, 0, 0, 0, 0},
+    [ERL_FLOAT_EXT] = {32, 0, 0, 0, 0, 0, 0},
+    [TAG_NEW_FLOAT] = {9, 0, 0, 0, 0, 0, 0},
+    [ERL_SMALL_ATOM_EXT] = {2, 0, 0, 1, 0, 1, 0},
+    [ERL_SMALL_ATOM_UTF8_EXT] = {2, 0, 0, 1, 0, 1, 0},
+    [ERL_ATOM_EXT] = {3, 0, 0, 2, 0, 1, 0},
+    [ERL_ATOM_UTF8_EXT] = {3, 0, 0, 2, 0, 1, 0},
+    [ERL_REFERENCE_EXT] = {1, 1, 5, 0, 0, 0, 0},
+    [ERL_NEW_REFERENCE_EXT] = {3, 1, 1, 2, 0, 4, 0},
+    [ERL_NEWER_REFERENCE_EXT] = {3, 1, 4, 2, 0, 4, 0},
+    [ERL_PORT_EXT] = {1, 1, 5, 0, 0, 0, 0},
+    [ERL_NEW_PORT_EXT] = {1, 1, 8, 0, 0, 0, 0},
+    [ERL_V4_PORT_EXT] = {1, 1, 12, 0, 0, 0, 0},
+    [ERL_PID_EXT] = {1, 1, 9, 0, 0, 0, 0},
+    [ERL_NEW_PID_EXT] = {1, 1, 12, 0, 0, 0, 0},
+    [ERL_SMALL_TUPLE_EXT] = {2, 0, 0, 1, 1, 1, 0},
+    [ERL_LARGE_TUPLE_EXT] = {5, 0, 0, 4, 1, 1, 0},
+    [ERL_MAP_EXT] = {5, 0, 0, 4, 1, 2, 0},
+    [ERL_NIL_EXT] = {1, 0, 0, 0, 0, 0, 0},
+    [ERL_STRING_EXT] = {3, 0, 0, 2, 0, 1, 0},
+    [ERL_LIST_EXT] = {5, 0, 0, 4, 1, 1, 1},
+    [ERL_BINARY_EXT] = {5, 0, 0, 4, 0, 1, 0},
+    [ERL_BIT_BINARY_EXT] = {6, 0, 0, 4, 0, 1, 0},
+    [ERL_SMALL_BIG_EXT] = {3, 0, 0, 1, 0, 1, 0},
+    [ERL_LARGE_BIG_EXT] = {6, 0, 0, 4, 0, 1, 0},
+    [ERL_EXPORT_EXT] = {1, 0, 0, 0, 0, 0, 3},
 };
-
-static const struct tag_shape *shape_of(unsigned char tag)
-{
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        if (shapes[i].tag == tag)
-            return &shapes[i];
-    return NULL;
-}
 
 /* Size in bytes of the term at buf[i..len), or -1 if it is not wholly
  * there or uses a tag we do not accept (compressed, old funs, atom cache,
@@ -131,8 +123,8 @@ static long term_size(const char *cbuf, long i, long len)
             i += 1 + (long)sz;
             continue;
         }
-        s = shape_of(buf[i]);
-        if (s == NULL || buf[i] == TAG_LOCAL)
+        s = &shapes[buf[i]];
+        if (s->head == 0)
             return -1;
         if (len - i < s->head)
             return -1;
@@ -290,11 +282,35 @@ static bool is_integer_tag(int t)
            t == ERL_SMALL_BIG_EXT || t == ERL_LARGE_BIG_EXT;
 }
 
+/* SMALL_INTEGER_EXT and INTEGER_EXT, nearly every integer of a command,
+ * read without ei: 1 if read into *v, 0 if the term is another kind. */
+static int small_int(struct sp_dec *d, int32_t *v)
+{
+    const unsigned char *b = (const unsigned char *)d->buf + d->idx;
+
+    if (tag(d) == ERL_SMALL_INTEGER_EXT && left(d) >= 2) {
+        *v = b[1];
+        d->idx += 2;
+        return 1;
+    }
+    if (tag(d) == ERL_INTEGER_EXT && left(d) >= 5) {
+        *v = (int32_t)get_be(b + 1, 4);
+        d->idx += 5;
+        return 1;
+    }
+    return 0;
+}
+
 int sp_dec_long(struct sp_dec *d, long *v)
 {
     int idx = d->idx, n, rc;
+    int32_t small;
     long x;
 
+    if (small_int(d, &small)) {
+        *v = small;
+        return 0;
+    }
     if (!is_integer_tag(tag(d)) || (n = next_size(d)) < 0)
         return -1;
     rc = ei_decode_long(d->buf, &idx, &x);
@@ -306,9 +322,19 @@ int sp_dec_long(struct sp_dec *d, long *v)
 
 int sp_dec_u64(struct sp_dec *d, uint64_t *v)
 {
+    struct sp_dec save = *d;
     int idx = d->idx, n, rc;
+    int32_t small;
     EI_ULONGLONG x;
 
+    if (small_int(d, &small)) {
+        if (small < 0) {
+            *d = save;
+            return -1;
+        }
+        *v = (uint64_t)small;
+        return 0;
+    }
     if (!is_integer_tag(tag(d)) || (n = next_size(d)) < 0)
         return -1;
     rc = ei_decode_ulonglong(d->buf, &idx, &x);
@@ -333,24 +359,63 @@ int sp_dec_range(struct sp_dec *d, long lo, long hi, long *v)
     return 0;
 }
 
-static bool is_atom_tag(int t)
+/* The name of the atom at the cursor, in bounds: its bytes and whether
+ * they are Latin-1 (else UTF-8; `latin1` may be NULL). The atom's size in
+ * the frame, or -1. */
+static int atom_name(const struct sp_dec *d, const unsigned char **p,
+                     int *n, bool *latin1)
 {
-    return t == ERL_ATOM_EXT || t == ERL_SMALL_ATOM_EXT ||
-           t == ERL_ATOM_UTF8_EXT || t == ERL_SMALL_ATOM_UTF8_EXT;
+    const unsigned char *b = (const unsigned char *)d->buf + d->idx;
+    int t = tag(d), hdr;
+
+    if (t == ERL_SMALL_ATOM_EXT || t == ERL_SMALL_ATOM_UTF8_EXT)
+        hdr = 2;
+    else if (t == ERL_ATOM_EXT || t == ERL_ATOM_UTF8_EXT)
+        hdr = 3;
+    else
+        return -1;
+    if (left(d) < hdr)
+        return -1;
+    *n = (int)get_be(b + 1, hdr - 1);
+    if (*n > left(d) - hdr)
+        return -1;
+    *p = b + hdr;
+    if (latin1)
+        *latin1 = t == ERL_SMALL_ATOM_EXT || t == ERL_ATOM_EXT;
+    return hdr + *n;
+}
+
+static bool ascii(const unsigned char *p, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (p[i] >= 0x80)
+            return false;
+    return true;
 }
 
 int sp_dec_atom(struct sp_dec *d, char name[SP_ATOM_MAX])
 {
-    int idx = d->idx, n, rc;
+    const unsigned char *p;
+    int idx = d->idx, n, size, rc;
+    bool latin1;
     char tmp[SP_ATOM_MAX];
 
-    if (!is_atom_tag(tag(d)) || (n = next_size(d)) < 0)
+    if ((size = atom_name(d, &p, &n, &latin1)) < 0)
         return -1;
-    /* UTF-8 out, at most SP_ATOM_MAX bytes with the NUL; ei checks that
-     * the converted name fits and fails otherwise. */
+    if (!latin1 || ascii(p, n)) {
+        /* already UTF-8: the bytes are the name */
+        if (n >= SP_ATOM_MAX)
+            return -1;
+        memcpy(name, p, (size_t)n);
+        name[n] = '\0';
+        d->idx += size;
+        return 0;
+    }
+    /* Latin-1 beyond ASCII: ei converts, and fails if the UTF-8 name
+     * would not fit in SP_ATOM_MAX bytes with the NUL. */
     rc = ei_decode_atom_as(d->buf, &idx, tmp, sizeof tmp, ERLANG_UTF8, NULL,
                            NULL);
-    if (commit(d, rc, idx, n) < 0)
+    if (commit(d, rc, idx, size) < 0)
         return -1;
     memcpy(name, tmp, strlen(tmp) + 1);
     return 0;
@@ -395,12 +460,24 @@ int sp_dec_peek_type(const struct sp_dec *d)
     return type;
 }
 
+bool sp_dec_take_atom(struct sp_dec *d, const char *name)
+{
+    const unsigned char *p;
+    int n, size = atom_name(d, &p, &n, NULL);
+
+    /* `name` is ASCII, the same bytes in Latin-1 and in UTF-8 */
+    if (size < 0 || (size_t)n != strlen(name) ||
+        memcmp(p, name, (size_t)n) != 0)
+        return false;
+    d->idx += size;
+    return true;
+}
+
 bool sp_dec_is_atom(const struct sp_dec *d, const char *name)
 {
     struct sp_dec tmp = *d;
-    char a[SP_ATOM_MAX];
 
-    return sp_dec_atom(&tmp, a) == 0 && strcmp(a, name) == 0;
+    return sp_dec_take_atom(&tmp, name);
 }
 
 int sp_dec_skip(struct sp_dec *d)
@@ -461,14 +538,43 @@ static bool room(struct sp_enc *e, long n)
         (e)->idx = idx_;                                                    \
     } while (0)
 
+/* Writes `n` bytes at the end, or records that they do not fit. The
+ * commonest terms are written directly; ei writes the rest. */
+static void put(struct sp_enc *e, const void *p, size_t n)
+{
+    if (!room(e, (long)n))
+        return;
+    memcpy(e->buf + e->idx, p, n);
+    e->idx += (int)n;
+}
+
+static void put_tag32(struct sp_enc *e, unsigned char tag, uint32_t v)
+{
+    unsigned char b[5] = {tag, (unsigned char)(v >> 24),
+                          (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+                          (unsigned char)v};
+
+    put(e, b, sizeof b);
+}
+
 void sp_enc_version(struct sp_enc *e)
 {
-    ENC(e, ei_encode_version(buf_, &idx_));
+    unsigned char v = ETF_VERSION;
+
+    put(e, &v, 1);
 }
 
 void sp_enc_tuple(struct sp_enc *e, int arity)
 {
-    ENC(e, ei_encode_tuple_header(buf_, &idx_, arity));
+    if (arity < 0) {
+        e->err = -1;
+    } else if (arity <= 255) {
+        unsigned char b[2] = {ERL_SMALL_TUPLE_EXT, (unsigned char)arity};
+
+        put(e, b, sizeof b);
+    } else {
+        put_tag32(e, ERL_LARGE_TUPLE_EXT, (uint32_t)arity);
+    }
 }
 
 void sp_enc_list(struct sp_enc *e, int arity)
@@ -478,29 +584,47 @@ void sp_enc_list(struct sp_enc *e, int arity)
 
 void sp_enc_nil(struct sp_enc *e)
 {
-    ENC(e, ei_encode_empty_list(buf_, &idx_));
+    unsigned char nil = ERL_NIL_EXT;
+
+    put(e, &nil, 1);
 }
 
 void sp_enc_atom(struct sp_enc *e, const char *name)
 {
     size_t n = strlen(name);
+    unsigned char hdr[2] = {ERL_SMALL_ATOM_UTF8_EXT, (unsigned char)n};
 
+    /* SP_ATOM_MAX - 1 <= 255: a small atom always */
     if (n >= SP_ATOM_MAX) {
         e->err = -1;
         return;
     }
-    ENC(e, ei_encode_atom_len_as(buf_, &idx_, name, (int)n, ERLANG_UTF8,
-                                 ERLANG_UTF8));
+    if (!room(e, 2 + (long)n))
+        return;
+    put(e, hdr, 2);
+    put(e, name, n);
 }
 
 void sp_enc_long(struct sp_enc *e, long v)
 {
-    ENC(e, ei_encode_long(buf_, &idx_, v));
+    if (v >= 0 && v <= 255) {
+        unsigned char b[2] = {ERL_SMALL_INTEGER_EXT, (unsigned char)v};
+
+        put(e, b, sizeof b);
+    } else if (v >= -(1L << 27) && v < (1L << 27)) {
+        /* ei's range for INTEGER_EXT (a fixnum of old 32-bit VMs) */
+        put_tag32(e, ERL_INTEGER_EXT, (uint32_t)(int32_t)v);
+    } else {
+        ENC(e, ei_encode_long(buf_, &idx_, v));
+    }
 }
 
 void sp_enc_u64(struct sp_enc *e, uint64_t v)
 {
-    ENC(e, ei_encode_ulonglong(buf_, &idx_, (EI_ULONGLONG)v));
+    if (v < (1u << 27))
+        sp_enc_long(e, (long)v);
+    else
+        ENC(e, ei_encode_ulonglong(buf_, &idx_, (EI_ULONGLONG)v));
 }
 
 void sp_enc_binary(struct sp_enc *e, const void *p, size_t len)

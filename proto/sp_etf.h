@@ -55,6 +55,8 @@ int sp_dec_skip(struct sp_dec *d);
 /* The next term's ei type (ERL_*_EXT) without consuming it, or -1. */
 int sp_dec_peek_type(const struct sp_dec *d);
 bool sp_dec_is_atom(const struct sp_dec *d, const char *name);
+/* Steps over the atom `name` if it is next; false (cursor unmoved) if not. */
+bool sp_dec_take_atom(struct sp_dec *d, const char *name);
 /* Fails unless every byte has been read. */
 int sp_dec_end(const struct sp_dec *d);
 /* Bytes not read yet (a command's payload tail). */

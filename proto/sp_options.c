@@ -26,6 +26,8 @@
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -281,11 +283,38 @@ const char *sp_optval_name(enum sp_optval t)
     return (unsigned)t < SP_OPT__MAX && names[t] ? names[t] : "unknown";
 }
 
+static int option_order(const void *a, const void *b)
+{
+    const struct sp_option *x = *(const struct sp_option *const *)a;
+    const struct sp_option *y = *(const struct sp_option *const *)b;
+    int c = strcmp(x->level, y->level);
+
+    return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+/* A binary search of the rows sorted by level and name, sorted at the
+ * first lookup: a getopt or setopt looks its option up every time. The
+ * sort is ours: glibc's qsort may ask the kernel for the memory size, a
+ * system call the daemon's sandbox does not allow. */
 const struct sp_option *sp_option_find(const char *level, const char *name)
 {
-    for (size_t i = 0; i < N(sp_options); i++)
-        if (strcmp(sp_options[i].level, level) == 0 &&
-            strcmp(sp_options[i].name, name) == 0)
-            return &sp_options[i];
-    return NULL;
+    static const struct sp_option *sorted[N(sp_options)];
+    static bool ready;
+    struct sp_option key = {.level = level, .name = name};
+    const struct sp_option *k = &key, *const *hit;
+
+    if (!ready) {
+        /* insertion sort: the table is small, and sorted once */
+        for (size_t i = 0; i < N(sp_options); i++) {
+            const struct sp_option *row = &sp_options[i];
+            size_t j = i;
+
+            for (; j > 0 && option_order(&sorted[j - 1], &row) > 0; j--)
+                sorted[j] = sorted[j - 1];
+            sorted[j] = row;
+        }
+        ready = true;
+    }
+    hit = bsearch(&k, sorted, N(sorted), sizeof sorted[0], option_order);
+    return hit != NULL ? *hit : NULL;
 }

@@ -11,6 +11,11 @@
 
 -include("sockport_ops.hrl").
 
+%% The external term format's version byte and the tag the daemon writes
+%% short atoms with (SMALL_ATOM_UTF8_EXT).
+-define(ETF_VERSION, 131).
+-define(ETF_SMALL_ATOM_UTF8, 119).
+
 -export([request/4]).
 -export([request/5]).
 -export([request_data/5]).
@@ -82,13 +87,7 @@ send_command(Port, MRef, Header, Data) ->
             receive
                 {MRef, Body} ->
                     erlang:demonitor(MRef, [flush]),
-                    case binary_to_term(Body, [used]) of
-                        {{raise, Reason}, _} ->
-                            %% where the NIF raises rather than returns
-                            erlang:error(Reason);
-                        {Term, Used} ->
-                            {Term, binary_part(Body, Used, byte_size(Body) - Used)}
-                    end;
+                    reply(Body);
                 {'DOWN', MRef, port, _, _} ->
                     {{error, closed}, <<>>}
             end
@@ -97,6 +96,19 @@ send_command(Port, MRef, Header, Data) ->
             %% The daemon of this handle is gone.
             erlang:demonitor(MRef, [flush]),
             {{error, closed}, <<>>}
+    end.
+
+%% The reply term and the tail after it. `ok', alone or before the data
+%% of a recv, is most replies, and is taken without a decode.
+reply(<<?ETF_VERSION, ?ETF_SMALL_ATOM_UTF8, 2, "ok", Tail/binary>>) ->
+    {ok, Tail};
+reply(Body) ->
+    case binary_to_term(Body, [used]) of
+        {{raise, Reason}, _} ->
+            %% where the NIF raises rather than returns
+            erlang:error(Reason);
+        {Term, Used} ->
+            {Term, binary_part(Body, Used, byte_size(Body) - Used)}
     end.
 
 %% The most payload bytes one command carries: the application's

@@ -527,6 +527,104 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* sp_dec_is_atom compares the whole name in every atom encoding, and
+ * leaves the cursor where it was. */
+START_TEST(test_is_atom)
+{
+    const struct {
+        const unsigned char *bytes;
+        size_t n;
+        const char *name;
+        bool is;
+    } cases[] = {
+        {B(100, 0, 4, 116, 114, 117, 101), "true", true},
+        {B(115, 4, 116, 114, 117, 101), "true", true},
+        {B(118, 0, 4, 116, 114, 117, 101), "true", true},
+        {B(119, 4, 116, 114, 117, 101), "true", true},
+        {B(119, 4, 116, 114, 117, 101), "tru", false},
+        {B(119, 4, 116, 114, 117, 101), "truex", false},
+        {B(119, 5, 116, 114, 117, 101, 0), "true", false},
+        {B(100, 0, 3, 104, 233, 108), "hel", false},
+        {B(119, 5, 116, 114, 117, 101), "true", false},  /* truncated */
+        {B(109, 0, 0, 0, 4, 116, 114, 117, 101), "true", false},
+        {B(100, 0, 0), "", true},
+    };
+
+    for (size_t i = 0; i < N(cases); i++) {
+        char *buf = copy(cases[i].bytes, cases[i].n);
+        struct sp_dec d;
+
+        sp_dec_init(&d, buf, cases[i].n);
+        ck_assert_msg(sp_dec_is_atom(&d, cases[i].name) == cases[i].is,
+                      "case %zu", i);
+        ck_assert_int_eq(d.idx, 0);
+        free(buf);
+    }
+}
+END_TEST
+
+/* The encoders that write without ei write what ei writes. */
+START_TEST(test_encoders_match_ei)
+{
+    static const long longs[] = {0, 1, 255, 256, -1, -256, 134217727,
+                                 134217728, -134217728, -134217729, INT_MAX,
+                                 INT_MIN, (long)INT_MAX + 1,
+                                 (long)INT_MIN - 1, LONG_MAX, LONG_MIN};
+    static const uint64_t u64s[] = {0, 255, 256, 134217728, INT32_MAX,
+                                    (uint64_t)INT32_MAX + 1, UINT64_MAX};
+    static const int arities[] = {0, 1, 255, 256, 70000};
+    static const char *const atoms[] = {"", "ok", "infinity", "caf\xc3\xa9"};
+    char ours[64], theirs[64];
+    struct sp_enc e;
+    int idx;
+
+    for (size_t i = 0; i < N(longs); i++) {
+        sp_enc_init(&e, ours, sizeof ours);
+        sp_enc_long(&e, longs[i]);
+        idx = 0;
+        ck_assert_int_eq(ei_encode_long(theirs, &idx, longs[i]), 0);
+        ck_assert_int_eq(e.idx, idx);
+        ck_assert_msg(memcmp(ours, theirs, (size_t)idx) == 0, "long %ld",
+                      longs[i]);
+    }
+    for (size_t i = 0; i < N(u64s); i++) {
+        sp_enc_init(&e, ours, sizeof ours);
+        sp_enc_u64(&e, u64s[i]);
+        idx = 0;
+        ck_assert_int_eq(ei_encode_ulonglong(theirs, &idx, u64s[i]), 0);
+        ck_assert_int_eq(e.idx, idx);
+        ck_assert(memcmp(ours, theirs, (size_t)idx) == 0);
+    }
+    for (size_t i = 0; i < N(arities); i++) {
+        sp_enc_init(&e, ours, sizeof ours);
+        sp_enc_tuple(&e, arities[i]);
+        idx = 0;
+        ck_assert_int_eq(ei_encode_tuple_header(theirs, &idx, arities[i]), 0);
+        ck_assert_int_eq(e.idx, idx);
+        ck_assert(memcmp(ours, theirs, (size_t)idx) == 0);
+    }
+    for (size_t i = 0; i < N(atoms); i++) {
+        sp_enc_init(&e, ours, sizeof ours);
+        sp_enc_atom(&e, atoms[i]);
+        idx = 0;
+        ck_assert_int_eq(ei_encode_atom_len_as(theirs, &idx, atoms[i],
+                                               (int)strlen(atoms[i]),
+                                               ERLANG_UTF8, ERLANG_UTF8),
+                         0);
+        ck_assert_int_eq(e.idx, idx);
+        ck_assert(memcmp(ours, theirs, (size_t)idx) == 0);
+    }
+    sp_enc_init(&e, ours, sizeof ours);
+    sp_enc_version(&e);
+    sp_enc_nil(&e);
+    idx = 0;
+    ei_encode_version(theirs, &idx);
+    ei_encode_empty_list(theirs, &idx);
+    ck_assert_int_eq(e.idx, idx);
+    ck_assert(memcmp(ours, theirs, (size_t)idx) == 0);
+}
+END_TEST
+
 static Suite *etf_suite(void)
 {
     Suite *s = suite_create("etf");
@@ -542,6 +640,8 @@ static Suite *etf_suite(void)
     tcase_add_loop_test(tc, test_encoders, 0, N(erows));
     tcase_add_test(tc, test_encode_limits);
     tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_is_atom);
+    tcase_add_test(tc, test_encoders_match_ei);
     suite_add_tcase(s, tc);
     return s;
 }
