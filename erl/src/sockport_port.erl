@@ -413,7 +413,10 @@ open_daemon(Exe, Args, S) ->
     Base = [{packet, 4}, binary, exit_status, use_stdio, {args, Args}],
     Limits = application:get_env(sockport, busy_limits_port,
                                  ?DEFAULT_BUSY_LIMITS),
-    Tuned = [{busy_limits_port, Limits}, {parallelism, true}],
+    %% Not {parallelism, true}: a caller's command is then queued as a
+    %% port task instead of written at once, and measured slower on every
+    %% workload of the benchmark, many callers included.
+    Tuned = [{busy_limits_port, Limits}],
     try open_port({spawn_executable, Exe}, Base ++ Tuned) of
         Port ->
             {ok, started(Port, S)}
