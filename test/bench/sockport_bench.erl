@@ -77,7 +77,6 @@ floor_key({_Ratio, _Op, Ref}) -> floor_key(Ref);
 floor_key({calls, _}) -> [port_rtt64_us];
 floor_key({per_round_trips, _}) -> [port_rtt64_us];
 floor_key({calls_per, _}) -> [port_calls_per_s];
-floor_key({row, _}) -> [];
 floor_key(K) when K =:= gen; K =:= socket; K =:= bytes -> [];
 floor_key(K) when is_atom(K) -> [K].
 
@@ -145,10 +144,12 @@ rows() ->
       fun(M, P) -> fresh(1, fun() -> W:shards(M, 2, maps:get(shard_bytes, P)) end)
       end,
       [sockport], []},
+     %% Measured, without a target: what two daemons give depends on the
+     %% cores left beside the VM (README, Performance).
      {"2 bulk streams, 2 shards", mbps, "MB/s", higher,
       fun(M, P) -> fresh(2, fun() -> W:shards(M, 2, maps:get(shard_bytes, P)) end)
       end,
-      [sockport], [{1.0, '>=', {row, "2 bulk streams, 1 shard"}}]}].
+      [sockport], []}].
 
 name({Name, _, _, _, _, _, _}) -> Name.
 mods({_, _, _, _, _, Mods, _}) -> Mods.
@@ -188,17 +189,16 @@ table(Results) ->
     Head = ["workload", "unit", "socket", "gen", "sockport",
             "sp/socket", "sp/gen", "target", "of target", "of bound",
             "result"],
-    Lines = [line(Row, Figs, Results, Floors) || {Row, Figs, Floors} <- Results],
+    Lines = [line(Row, Figs, Floors) || {Row, Figs, Floors} <- Results],
     Widths = [lists:max([string:length(lists:nth(I, L)) || L <- [Head | Lines]])
               || I <- lists:seq(1, length(Head))],
     [io:format("~s~n", [fmt_line(L, Widths)]) || L <- [Head | Lines]],
     [Head | Lines].
 
-line({Name, Metric, Unit, Better, _F, _Mods, Targets} = Row, Figs, Results,
-     Floors) ->
+line({Name, Metric, Unit, Better, _F, _Mods, Targets} = Row, Figs, Floors) ->
     V = fun(M) -> value(Metric, M, Figs) end,
     SP = V(sockport),
-    Checks = [target(T, SP, V, Row, Results, Floors) || T <- Targets],
+    Checks = [target(T, SP, V, Row, Floors) || T <- Targets],
     [Name, Unit, num(V(socket)), num(V(gen)), num(SP),
      ratio(SP, V(socket)), ratio(SP, V(gen)),
      string:join([T || {T, _, _} <- Checks], "; "),
@@ -267,24 +267,24 @@ value(Metric, M, Figs) ->
         _ -> undefined
     end.
 
-target({bound, Ref}, _SP, V, Row, Results, Floors) ->
-    {RefText, RefVal} = reference(Ref, V, Results, Floors),
+target({bound, Ref}, _SP, V, Row, Floors) ->
+    {RefText, RefVal} = reference(Ref, V, Floors),
     Label = case element(4, Row) of higher -> "ceiling"; lower -> "floor" end,
     {lists:flatten(io_lib:format("~s ~s (~s)", [Label, RefText, num(RefVal)])),
      bound, RefVal};
-target({Ratio, Op, Ref}, SP, V, _Row, Results, Floors) ->
-    {RefText, RefVal} = reference(Ref, V, Results, Floors),
+target({Ratio, Op, Ref}, SP, V, _Row, Floors) ->
+    {RefText, RefVal} = reference(Ref, V, Floors),
     Text = lists:flatten(io_lib:format("~s ~s x ~s", [Op, num(Ratio), RefText])),
     Limit = case RefVal of undefined -> undefined; _ -> Ratio * RefVal end,
     Ok = SP =/= undefined andalso Limit =/= undefined andalso
         erlang:Op(SP, Limit),
     {Text ++ io_lib:format(" (~s)", [num(Limit)]), Ok, Limit}.
 
-reference(bytes, _V, _, _) ->
+reference(bytes, _V, _) ->
     {"1 B", 1};
-reference(M, V, _, _) when M =:= gen; M =:= socket ->
+reference(M, V, _) when M =:= gen; M =:= socket ->
     {atom_to_list(M), V(M)};
-reference({calls, K}, V, _, Floors) ->
+reference({calls, K}, V, Floors) ->
     %% socket's rate with K more port round trips per operation
     Rtt = maps:get(port_rtt64_us, Floors),
     {io_lib:format("socket + ~b port rtt", [K]),
@@ -292,17 +292,13 @@ reference({calls, K}, V, _, Floors) ->
          undefined -> undefined;
          S -> 1.0e6 / (1.0e6 / S + K * Rtt)
      end};
-reference({per_round_trips, K}, _V, _, Floors) ->
+reference({per_round_trips, K}, _V, Floors) ->
     {io_lib:format("1/(~b port rtt)", [K]),
      1.0e6 / (K * maps:get(port_rtt64_us, Floors))};
-reference({calls_per, K}, _V, _, Floors) ->
+reference({calls_per, K}, _V, Floors) ->
     %% concurrent port round trips, K per operation
     {io_lib:format("port calls/~b", [K]), maps:get(port_calls_per_s, Floors) / K};
-reference({row, Name}, _V, Results, _) ->
-    [{{_, Metric, _, _, _, _, _}, Figs}] =
-        [{Row, Figs} || {Row, Figs, _} <- Results, name(Row) =:= Name],
-    {Name, value(Metric, sockport, Figs)};
-reference(Floor, _V, _, Floors) ->
+reference(Floor, _V, Floors) ->
     {atom_to_list(Floor), maps:get(Floor, Floors)}.
 
 num(undefined) -> "-";
