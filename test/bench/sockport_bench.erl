@@ -9,6 +9,8 @@
 -export([main/1]).
 
 -define(MODS, [socket, gen, sockport]).
+%% The slice of time each module or floor of a latency row runs in turn.
+-define(SLICE_MS, 100).
 
 -spec main([string()]) -> no_return().
 main([Mode, FloorExe, OutDir]) ->
@@ -24,7 +26,8 @@ main([Mode, FloorExe, OutDir]) ->
               [Mode, erlang:system_info(schedulers_online)]),
     %% first uses (code loading, the daemon's first buffers) are no
     %% module's figure
-    [sockport_bench_work:pingpong(M, 64, 300) || M <- ?MODS],
+    sockport_bench_slices:run([{M, sockport_bench_work:pingpong_op(M, 64)}
+                               || M <- ?MODS], 300, 100),
     Rounds = [round(R, maps:get(rounds, P), FloorExe, P)
               || R <- lists:seq(1, maps:get(rounds, P))],
     Results = [{Row, [{M, median_map([maps:get({I, M}, Rd) || Rd <- Rounds])}
@@ -50,13 +53,33 @@ params(full) ->
       many_ms => 2000, idle => 5000, shard_bytes => 512 bsl 20}.
 
 %% One round: every row, #{{I, M} => its figures, {I, floors} => its
-%% floors}. A row's floors are measured right before sockport's run, so
-%% that a bound and the figure it bounds see the machine alike.
+%% floors}. A latency row times its modules and floors side by side, in
+%% slices of ?SLICE_MS in turn; any other row measures its floors right
+%% before sockport's run. Either way a bound and the figure it bounds see
+%% the machine alike.
 round(R, N, FloorExe, P) ->
     N > 1 andalso io:format("round ~b of ~b~n", [R, N]),
     maps:from_list(lists:append([row_round(I, Row, FloorExe, P)
                                  || {I, Row} <- lists:enumerate(rows())])).
 
+row_round(I, {Name, _, _, _, {side_by_side, OpOf}, Mods, _} = Row, FloorExe,
+          #{ms := Ms}) ->
+    Keys = floor_keys(Row),
+    Samples = step(io_lib:format("~s, side by side", [Name]),
+                   fun() ->
+                           Ops = [{M, OpOf(M)} || M <- Mods] ++
+                               [{K, sockport_bench_floor:op(K, FloorExe)}
+                                || K <- Keys],
+                           sockport_bench_slices:run(Ops, Ms, ?SLICE_MS)
+                   end),
+    Figs = [{M, sockport_bench_slices:latency(maps:get(M, Samples))}
+            || M <- Mods],
+    %% for the rows that read other figures of this run (`same')
+    [put({last, Name, M}, F) || {M, F} <- Figs],
+    Floors = maps:from_list(
+               [{K, sockport_bench_slices:pct(maps:get(K, Samples), 50)}
+                || K <- Keys]),
+    [{{I, floors}, Floors} | [{{I, M}, F} || {M, F} <- Figs]];
 row_round(I, Row, FloorExe, P) ->
     Run = fun(M) -> {{I, M}, step(io_lib:format("~s ~s", [name(Row), M]),
                                  fun() -> (fun_of(Row))(M, P) end)}
@@ -97,7 +120,10 @@ step(Label, F) ->
     R.
 
 %% ---------------------------------------------------------------------------
-%% The workloads: {Name, Metric, Unit, Better, Fun, Modules, Target}.
+%% The workloads: {Name, Metric, Unit, Better, Fun, Modules, Target}. Fun
+%% is fun(Module, Params) -> Figures, `same' (another metric of the row
+%% before), or {side_by_side, fun(Module) -> Op} for a latency workload
+%% timed one operation at a time beside its floors.
 %% A target is {Ratio, Op, Reference}: sockport / Reference Op Ratio,
 %% where Reference is a floor key, a module, or {calls, K}: `socket' plus K
 %% port round trips per operation. {bound, Reference} is what no port
@@ -108,11 +134,11 @@ step(Label, F) ->
 rows() ->
     W = sockport_bench_work,
     [{"rtt 64 B median", median_us, "us", lower,
-      fun(M, P) -> W:pingpong(M, 64, maps:get(ms, P)) end,
+      {side_by_side, fun(M) -> W:pingpong_op(M, 64) end},
       ?MODS, [{1.15, '=<', relay_rtt64_us}, {bound, api_rtt64_us}]},
      {"rtt 64 B p99", p99_us, "us", lower, same, ?MODS, []},
      {"rtt 16 KiB median", median_us, "us", lower,
-      fun(M, P) -> W:pingpong(M, 16384, maps:get(ms, P)) end,
+      {side_by_side, fun(M) -> W:pingpong_op(M, 16384) end},
       ?MODS, [{1.15, '=<', relay_rtt16k_us}, {bound, api_rtt16k_us}]},
      {"rtt 16 KiB p99", p99_us, "us", lower, same, ?MODS, []},
      {"bulk 64 KiB writes", mbps, "MB/s", higher,
@@ -122,8 +148,8 @@ rows() ->
      {"bulk 4 KiB writes", mbps, "MB/s", higher,
       fun(M, P) -> W:bulk(M, 4096, maps:get(bulk, P)) end,
       ?MODS, [{1.0, '>=', relay_bulk4k_mbps}, {bound, api_bulk4k_mbps}]},
-     {"call without I/O", us, "us", lower,
-      fun(M, P) -> W:nop(M, maps:get(ms, P)) end,
+     {"call without I/O", median_us, "us", lower,
+      {side_by_side, fun(M) -> W:nop_op(M) end},
       ?MODS, [{1.15, '=<', port_rtt64_us}, {bound, routed_rtt64_us}]},
      {"connect+accept+close", per_s, "1/s", higher,
       fun(M, P) -> W:conn_rate(M, maps:get(ms, P)) end,

@@ -8,7 +8,7 @@
 %% nothing else.
 -module(sockport_bench_floor).
 
--export([measure/3]).
+-export([measure/3, op/2]).
 
 now_us() -> erlang:monotonic_time(microsecond).
 
@@ -18,31 +18,19 @@ now_us() -> erlang:monotonic_time(microsecond).
 %% parameters (ms per latency or rate figure, bytes per bulk stream, and
 %% `many', the processes or connections of the concurrent floors).
 -spec measure(atom(), file:filename(), #{atom() => term()}) -> number().
-measure(port_rtt64_us, Exe, #{ms := Ms}) ->
-    Echo = open(Exe, "echo"),
-    Rtt = median(rtt(fun() -> true = port_command(Echo, <<0:512>>),
-                              receive {Echo, {data, _}} -> ok end
-                     end, Ms)),
-    port_close(Echo),
-    Rtt;
-measure(routed_rtt64_us, Exe, #{ms := Ms}) ->
-    routed_rtt(Exe, Ms);
+measure(K, Exe, #{ms := Ms}) when K =:= port_rtt64_us; K =:= routed_rtt64_us;
+                                  K =:= relay_rtt64_us; K =:= relay_rtt16k_us;
+                                  K =:= api_rtt64_us; K =:= api_rtt16k_us ->
+    #{K := Samples} = sockport_bench_slices:run([{K, op(K, Exe)}], Ms, Ms),
+    median(Samples);
 measure(port_calls_per_s, Exe, #{ms := Ms, many := Procs}) ->
     concurrent_calls(Exe, Procs, Ms);
 measure(port_oneway64k_mbps, Exe, #{bulk := Bytes}) ->
     one_way(Exe, 65536, Bytes);
-measure(relay_rtt64_us, Exe, #{ms := Ms}) ->
-    with_relay(Exe, fun(R) -> median(relay_rtt(R, 64, Ms)) end);
-measure(relay_rtt16k_us, Exe, #{ms := Ms}) ->
-    with_relay(Exe, fun(R) -> median(relay_rtt(R, 16384, Ms)) end);
 measure(relay_bulk4k_mbps, Exe, #{bulk := Bytes}) ->
     with_relay(Exe, fun(R) -> relay_bulk(R, 4096, Bytes) end);
 measure(relay_bulk64k_mbps, Exe, #{bulk := Bytes}) ->
     with_relay(Exe, fun(R) -> relay_bulk(R, 65536, Bytes) end);
-measure(api_rtt64_us, Exe, #{ms := Ms}) ->
-    median(with_api(Exe, ["tcp"], fun(P) -> api_rtt(P, 64, Ms) end));
-measure(api_rtt16k_us, Exe, #{ms := Ms}) ->
-    median(with_api(Exe, ["tcp"], fun(P) -> api_rtt(P, 16384, Ms) end));
 measure(api_bulk4k_mbps, Exe, #{bulk := Bytes}) ->
     with_api(Exe, ["tcp"], fun(P) -> api_bulk(P, 4096, Bytes) end);
 measure(api_bulk64k_mbps, Exe, #{bulk := Bytes}) ->
@@ -52,22 +40,34 @@ measure(api_udp_per_s, Exe, #{ms := Ms}) ->
 measure(api_many_per_s, Exe, #{many := Conns, many_ms := Ms}) ->
     api_many(Exe, Conns, Ms).
 
+%% A latency floor as an operation, one round trip per call, to be timed
+%% side by side with the workloads it bounds (sockport_bench_slices).
+-spec op(atom(), file:filename()) -> sockport_bench_slices:op().
+op(port_rtt64_us, Exe) ->
+    Echo = open(Exe, "echo"),
+    {fun() ->
+             true = port_command(Echo, <<0:512>>),
+             receive {Echo, {data, _}} -> ok end
+     end,
+     fun() -> port_close(Echo) end};
+op(routed_rtt64_us, Exe) ->
+    %% a port round trip as every sockport call makes it: the caller
+    %% writes to the port, whose owner routes the reply to the caller's
+    %% alias by the route term at its head
+    {P, Router} = router(Exe, ["echo"]),
+    {fun() -> call(P) end, fun() -> Router ! stop end};
+op(relay_rtt64_us, Exe) ->
+    relay_op(Exe, 64);
+op(relay_rtt16k_us, Exe) ->
+    relay_op(Exe, 16384);
+op(api_rtt64_us, Exe) ->
+    api_op(Exe, 64);
+op(api_rtt16k_us, Exe) ->
+    api_op(Exe, 16384).
+
 open(Exe, Mode) ->
     open_port({spawn_executable, Exe},
               [{packet, 4}, binary, use_stdio, {args, [Mode]}]).
-
-rtt(F, Ms) ->
-    Deadline = now_us() + Ms * 1000,
-    rtt_loop(F, Deadline, []).
-
-rtt_loop(F, Deadline, Acc) ->
-    T0 = now_us(),
-    F(),
-    T1 = now_us(),
-    case T1 > Deadline of
-        true -> [T1 - T0 | Acc];
-        false -> rtt_loop(F, Deadline, [T1 - T0 | Acc])
-    end.
 
 %% MB/s of Size-byte frames into a port that only takes them: what a VM
 %% can push through a port at all, so through any port design's socket.
@@ -82,15 +82,6 @@ one_way(Exe, Size, Bytes) ->
     T1 = now_us(),
     port_close(P),
     N * Size / (T1 - T0).
-
-%% A port round trip as every sockport call makes it: the caller writes
-%% to the port, whose owner routes the reply to the caller's alias by the
-%% route term at its head.
-routed_rtt(Exe, Ms) ->
-    {P, Router} = router(Exe, ["echo"]),
-    Rtt = median(rtt(fun() -> call(P) end, Ms)),
-    Router ! stop,
-    Rtt.
 
 %% A port of Exe with Args whose owner routes replies as sockport's router
 %% does.
@@ -191,12 +182,14 @@ server(P) ->
 
 %% Client -> port -> TCP -> port -> router -> server -> port -> TCP ->
 %% port -> router -> client: the path of one sockport ping-pong.
-relay_rtt(P, Size, Ms) ->
+relay_op(Exe, Size) ->
+    {P, Router} = relay(Exe),
     Msg = <<"echo", (binary:copy(<<"r">>, Size - 4))/binary>>,
-    rtt(fun() ->
-                true = port_command(P, [$a, Msg]),
-                receive {a, _} -> ok end
-        end, Ms).
+    {fun() ->
+             true = port_command(P, [$a, Msg]),
+             receive {a, _} -> ok end
+     end,
+     fun() -> Router ! stop end}.
 
 %% One-way, end A to end B: MB/s until the server has had the last frame
 %% (counted here as the frames the router has seen come out: the server
@@ -259,12 +252,13 @@ stop_peer(Pid) ->
     unlink(Pid),
     exit(Pid, kill).
 
-api_rtt(P, Size, Ms) ->
+%% A ping-pong through the api relay: A sends, B echoes, A receives.
+api_op(Exe, Size) ->
+    {P, Router} = router(Exe, ["api", "tcp"]),
     Peer = spawn_link(fun() -> api_echo(P, 0, Size) end),
     Msg = binary:copy(<<"r">>, Size),
-    L = rtt(fun() -> api_send(P, 0, 0, Msg), api_recv(P, 0, 0, Size) end, Ms),
-    stop_peer(Peer),
-    L.
+    {fun() -> api_send(P, 0, 0, Msg), api_recv(P, 0, 0, Size) end,
+     fun() -> stop_peer(Peer), Router ! stop end}.
 
 api_echo(P, C, Size) ->
     api_send(P, C, 1, api_recv(P, C, 1, Size)),
@@ -346,4 +340,4 @@ many_loop(P, C, Msg, Deadline, N) ->
         false -> many_loop(P, C, Msg, Deadline, N + 1)
     end.
 median(L) ->
-    lists:nth(length(L) div 2 + 1, lists:sort(L)).
+    sockport_bench_slices:pct(L, 50).

@@ -4,7 +4,7 @@
 %% microseconds.
 -module(sockport_bench_work).
 
--export([pingpong/3, bulk/3, nop/2, conn_rate/2, udp_lockstep/2]).
+-export([pingpong_op/2, bulk/3, nop_op/1, conn_rate/2, udp_lockstep/2]).
 -export([many/3, idle/2, shards/3]).
 -export([wait_until/1]).
 
@@ -29,17 +29,15 @@ accepted(M, L, Owner) ->
     give(M, S, Owner),
     S.
 
-%% Ping-pong of Size bytes for Ms: median and p99 round trip.
--spec pingpong(atom(), pos_integer(), pos_integer()) -> #{atom() => number()}.
-pingpong(M, Size, Ms) ->
+%% A ping-pong of Size bytes on a fresh connection as an operation: one
+%% round trip per call, the echo at the other end.
+-spec pingpong_op(atom(), pos_integer()) -> sockport_bench_slices:op().
+pingpong_op(M, Size) ->
     {C, S} = pair(M),
     Echo = spawn_link(fun() -> echo(M, S, Size) end),
     Msg = binary:copy(<<"p">>, Size),
-    Ts = pp_loop(M, C, Msg, now_us() + Ms * 1000, []),
-    close(M, C),
-    unlink(Echo),
-    close(M, S),
-    #{median_us => pct(Ts, 50), p99_us => pct(Ts, 99), n => length(Ts)}.
+    {fun() -> send(M, C, Msg), recv(M, C, Size) end,
+     fun() -> close(M, C), unlink(Echo), close(M, S) end}.
 
 pp_loop(M, C, Msg, Deadline, Acc) ->
     T0 = now_us(),
@@ -92,26 +90,14 @@ drain(M, S, Size, N, Sum) ->
     B = recv(M, S, Size),
     drain(M, S, Size, N - 1, erlang:crc32(Sum, B)).
 
-%% The cost of one call that does no I/O: the median of single calls, as
-%% the port round trips it is held to are measured.
--spec nop(atom(), pos_integer()) -> #{atom() => number()}.
-nop(M, Ms) ->
+%% One call that does no I/O, on a fresh connection, as an operation
+%% (the benchmark takes the median of single calls, as the floors are
+%% medians too).
+-spec nop_op(atom()) -> sockport_bench_slices:op().
+nop_op(M) ->
     {C, S} = pair(M),
-    Ts = nop_loop(M, C, now_ns() + Ms * 1000000, []),
-    close(M, C),
-    close(M, S),
-    #{us => pct(Ts, 50) / 1000}.
-
-nop_loop(M, C, Deadline, Acc) ->
-    T0 = now_ns(),
-    sockport_bench_api:nop(M, C),
-    T1 = now_ns(),
-    case T1 > Deadline of
-        true -> [T1 - T0 | Acc];
-        false -> nop_loop(M, C, Deadline, [T1 - T0 | Acc])
-    end.
-
-now_ns() -> erlang:monotonic_time(nanosecond).
+    {fun() -> sockport_bench_api:nop(M, C) end,
+     fun() -> close(M, C), close(M, S) end}.
 
 %% connect + accept + close of both ends, per second.
 -spec conn_rate(atom(), pos_integer()) -> #{atom() => number()}.
@@ -195,7 +181,8 @@ many(M, Conns, Ms) ->
     Ts = lists:append([receive {samples, X} -> X end || _ <- Clients]),
     [unlink(P) || P <- Echoes],
     [begin close(M, C), close(M, S) end || {C, S} <- Pairs],
-    #{per_s => length(Ts) * 1.0e6 / (Ms * 1000), p99_us => pct(Ts, 99)}.
+    #{per_s => length(Ts) * 1.0e6 / (Ms * 1000),
+      p99_us => sockport_bench_slices:pct(Ts, 99)}.
 
 %% Sleeps until monotonic microsecond T.
 -spec wait_until(integer()) -> ok.
@@ -260,6 +247,3 @@ shards(M, Streams, Bytes) ->
     T1 = now_us(),
     #{mbps => Streams * Bytes / (T1 - T0)}.
 
-pct(L, P) ->
-    S = lists:sort(L),
-    lists:nth(max(1, min(length(S), round(length(S) * P / 100))), S).
