@@ -18,7 +18,11 @@
  *                      answered <<Route, 'k', EndLetter>> once the kernel
  *                      has it all; 'r' with Rest = Max:32 asks for what the
  *                      end receives next, answered <<Route, 'd',
- *                      EndLetter, Data>> (at most Max bytes) when it comes.
+ *                      EndLetter, Data>> (at most Max bytes) when it comes;
+ *                      'n' does no I/O and is answered <<Route, 'n',
+ *                      EndLetter>> at once (the call without I/O of a
+ *                      program that waits on its sockets and its input
+ *                      together, as any that serves sockets must).
  * A sockport ping-pong can be no faster than the relay's, and a sockport
  * bulk stream need be no slower: both cross the port and TCP as often.
  * The api program adds what the socket API itself asks of any design, a
@@ -288,9 +292,10 @@ static size_t send_now(struct api_end *e, const char *data, size_t n)
     return off;
 }
 
-static int ack(struct api *a, size_t i)
+/* A reply of its code alone: a send's ack 'k', or a no-I/O call's 'n'. */
+static int answer(struct api *a, size_t i, char code)
 {
-    if (!reply_start(a, i, 'k', 0))
+    if (!reply_start(a, i, code, 0))
         return -1;
     reply_end(a, i, 0);
     return 0;
@@ -307,16 +312,19 @@ static int api_send_more(struct api *a, size_t i)
         return 0;
     free(e->out);
     e->out = NULL;
-    return ack(a, i);
+    return answer(a, i, 'k');
 }
 
-/* A call of end i: a recv ('r', Rest = Max:32) or a send ('s', Rest = the
+/* A call of end i: a recv ('r', Rest = Max:32), a send ('s', Rest = the
  * payload, sent from the command itself; only what does not fit at once is
- * copied and kept, so that the loop goes on serving the other ends). */
+ * copied and kept, so that the loop goes on serving the other ends), or
+ * one without I/O ('n'). */
 static int api_call(struct api *a, size_t i, char op, const char *rest,
                     size_t n)
 {
     struct api_end *e = &a->ends[i];
+    if (op == 'n')
+        return answer(a, i, 'n');
     if (op == 'r' && n == 4) {
         uint32_t max;
         memcpy(&max, rest, 4);
@@ -328,7 +336,7 @@ static int api_call(struct api *a, size_t i, char op, const char *rest,
         return -1;
     size_t sent = send_now(e, rest, n);
     if (sent == n)
-        return ack(a, i);
+        return answer(a, i, 'k');
     if (!(e->out = malloc(n - sent)))
         return -1;
     memcpy(e->out, rest + sent, n - sent);

@@ -150,7 +150,7 @@ rows() ->
       ?MODS, [{1.0, '>=', relay_bulk4k_mbps}, {bound, api_bulk4k_mbps}]},
      {"call without I/O", median_us, "us", lower,
       {side_by_side, fun(M) -> W:nop_op(M) end},
-      ?MODS, [{1.15, '=<', port_rtt64_us}, {bound, routed_rtt64_us}]},
+      ?MODS, [{1.15, '=<', port_rtt64_us}, {bound, api_nop_us}]},
      {"connect+accept+close", per_s, "1/s", higher,
       fun(M, P) -> W:conn_rate(M, maps:get(ms, P)) end,
       ?MODS, [{0.9, '>=', {calls, 7}}]},

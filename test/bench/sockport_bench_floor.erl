@@ -18,7 +18,7 @@ now_us() -> erlang:monotonic_time(microsecond).
 %% parameters (ms per latency or rate figure, bytes per bulk stream, and
 %% `many', the processes or connections of the concurrent floors).
 -spec measure(atom(), file:filename(), #{atom() => term()}) -> number().
-measure(K, Exe, #{ms := Ms}) when K =:= port_rtt64_us; K =:= routed_rtt64_us;
+measure(K, Exe, #{ms := Ms}) when K =:= port_rtt64_us; K =:= api_nop_us;
                                   K =:= relay_rtt64_us; K =:= relay_rtt16k_us;
                                   K =:= api_rtt64_us; K =:= api_rtt16k_us ->
     #{K := Samples} = sockport_bench_slices:run([{K, op(K, Exe)}], Ms, Ms),
@@ -50,12 +50,13 @@ op(port_rtt64_us, Exe) ->
              receive {Echo, {data, _}} -> ok end
      end,
      fun() -> port_close(Echo) end};
-op(routed_rtt64_us, Exe) ->
-    %% a port round trip as every sockport call makes it: the caller
-    %% writes to the port, whose owner routes the reply to the caller's
-    %% alias by the route term at its head
-    {P, Router} = router(Exe, ["echo"]),
-    {fun() -> call(P) end, fun() -> Router ! stop end};
+op(api_nop_us, Exe) ->
+    %% a call of the api relay that does no I/O: routed as every sockport
+    %% call is, and answered by a program that waits on its sockets and
+    %% its input together
+    {P, Router} = router(Exe, ["api", "tcp"]),
+    {fun() -> {$n, _} = api_call(P, 0, 0, $n, <<>>) end,
+     fun() -> Router ! stop end};
 op(relay_rtt64_us, Exe) ->
     relay_op(Exe, 64);
 op(relay_rtt16k_us, Exe) ->
