@@ -6,7 +6,9 @@
  * iterative (a count of terms still to skip, no recursion), so a deeply
  * nested hostile term cannot exhaust the stack. Encoders measure each write
  * with ei first (ei_encode_X(NULL, ...)) and record -1 in `err` instead of
- * overflowing the caller's buffer. */
+ * overflowing the caller's buffer. The commonest terms (small integers and
+ * atoms in; headers, atoms and small integers out) skip ei: they are read
+ * and written here, bounds-checked, byte for byte as ei would. */
 #include "sp_etf.h"
 
 #include <ei.h>
@@ -47,18 +49,18 @@ static long atom_size(const unsigned char *buf, long i, long len)
     }
 }
 
-/* How one tag is laid out: `head` fixed bytes (tag included, 0 for a tag
- * we do not accept), then an atom (`atom`), then `after` fixed bytes;
- * `lenw` bytes at offset 1 hold a count that adds `per` * count bytes or
- * subterms (`terms`), and `extra` subterms follow regardless of count. */
+/* How one tag is laid out: `head` fixed bytes (tag included), then an
+ * atom (`atom`), then `after` fixed bytes; `lenw` bytes at offset 1 hold a
+ * count of bytes or subterms. */
 struct tag_shape {
-    unsigned char head;
-    unsigned char atom;
-    unsigned char after;
-    unsigned char lenw;
-    unsigned char terms;
-    unsigned char per;
-    unsigned char extra;
+    unsigned char head;  /* bytes from the tag up to the atom / payload;
+                            0: a tag we do not accept */
+    unsigned char atom;  /* an atom follows the head */
+    unsigned char after; /* fixed bytes after the atom */
+    unsigned char lenw;  /* width of the count at offset 1 (0: none) */
+    unsigned char terms; /* the count is of subterms (else of bytes) */
+    unsigned char per;   /* bytes or subterms per count unit */
+    unsigned char extra; /* subterms that follow regardless of count */
 };
 
 /* Indexed by tag: the walker looks a tag up once per term. */
