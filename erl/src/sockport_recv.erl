@@ -10,6 +10,11 @@
 
 -spec recv(sockport:socket(), non_neg_integer(), list(),
            sockport:timeout_or_handle()) -> term().
+recv(?socket(Port, Id), Length, [], infinity)
+  when ?IS_SOCKET(Port, Id), is_integer(Length), Length >= 0 ->
+    %% recv/1,2's defaults, the commonest call: what the general clause
+    %% below makes of them, without building it
+    recv_loop(Port, Id, Length, 0, infinity, <<>>);
 recv(?socket(Port, Id), Length, Flags, Timeout)
   when ?IS_SOCKET(Port, Id),
        is_integer(Length), Length >= 0,

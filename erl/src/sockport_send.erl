@@ -24,6 +24,11 @@ send(?socket(Port, Id), Data, ?SELECT_INFO(SelectTag, _) = Cont, Timeout)
         _ ->
             {error, {invalid, Cont}}
     end;
+send(?socket(Port, Id), Data, [], infinity)
+  when ?IS_SOCKET(Port, Id), is_binary(Data) ->
+    %% send/2's defaults, the commonest call: what the general clause
+    %% below makes of them, without building it
+    send_loop(Port, Id, ?SP_OP_SEND, [], {send, 0}, 0, Data, 0, infinity);
 send(?socket(Port, Id), Data, Flags, Timeout)
   when ?IS_SOCKET(Port, Id), is_binary(Data), is_list(Flags) ->
     case sockport_cmd:deadline(Timeout) of
