@@ -1,7 +1,8 @@
 %% The daemon's own work per call, counted in instructions: the daemon
 %% runs under valgrind's callgrind (through the `launch' prefix), once
-%% with nothing but a connected pair and once more for each workload, and
-%% the difference of the totals is divided by the calls the workload made.
+%% with a connection set up and nothing done on it, and once more for each
+%% workload (the benchmark's own operations, sockport_bench_work), and the
+%% difference of the totals is divided by the calls the workload made.
 %% Unlike times, the counts do not move with the load of the machine, so
 %% they show what a change to the daemon costs or saves.
 %%
@@ -21,46 +22,39 @@ main([NArg, OutDir]) ->
         Valgrind ->
             N = list_to_integer(NArg),
             ok = filelib:ensure_dir(filename:join(OutDir, "x")),
-            Count = fun(Name, F) -> count(Valgrind, OutDir, Name, F) end,
-            Base = Count("base", fun(_, _) -> ok end),
+            Count = fun(Name, MakeOp, Times) ->
+                            count(Valgrind, OutDir, Name, MakeOp, Times)
+                    end,
+            Base = Count("base", fun setopt_op/0, 0),
             io:format("daemon instructions per call (callgrind), each "
                       "workload repeated ~b times:~n", [N]),
             [io:format("  ~-34s ~8b~n",
-                       [Label, round((Count(Name, F) - Base) / (N * Calls))])
-             || {Name, Label, Calls, F} <- workloads(N)],
+                       [Label, round((Count(Name, MakeOp, N) - Base) /
+                                         (N * Calls))])
+             || {Name, Label, Calls, MakeOp} <- workloads()],
             halt(0)
     end.
 
-%% {Name, Label, Calls per repetition, F(Client, Server)}.
-workloads(N) ->
-    Msg = binary:copy(<<"p">>, 64),
+%% {Name, Label, Calls per operation, fun() -> Op}.
+workloads() ->
+    W = sockport_bench_work,
     [{"pingpong", "64 B ping-pong, per call (4 each)", 4,
-      fun(C, S) -> times(N, fun() -> pingpong(C, S, Msg) end) end},
+      fun() -> W:pingpong_op(sockport, 64) end},
      {"getopt", "getopt {socket, type}", 1,
-      fun(C, _) ->
-              times(N, fun() -> {ok, stream} = sockport:getopt(C, {socket, type}) end)
-      end},
-     {"setopt", "setopt {socket, keepalive}", 1,
-      fun(C, _) ->
-              times(N, fun() -> ok = sockport:setopt(C, {socket, keepalive}, true) end)
-      end}].
+      fun() -> W:nop_op(sockport) end},
+     {"setopt", "setopt {socket, keepalive}", 1, fun setopt_op/0}].
 
-%% One round trip, both ends driven from here: the server's recv waits in
-%% the daemon while the client sends, as in the benchmark's ping-pong.
-pingpong(C, S, Msg) ->
-    Self = self(),
-    Server = spawn_link(fun() -> {ok, B} = sockport:recv(S, 64), Self ! {got, B} end),
-    ok = sockport:send(C, Msg),
-    receive {got, B} -> ok = sockport:send(S, B) end,
-    {ok, _} = sockport:recv(C, 64),
-    unlink(Server).
+setopt_op() ->
+    {C, S} = sockport_bench_work:pair(sockport),
+    {fun() -> ok = sockport:setopt(C, {socket, keepalive}, true) end,
+     fun() -> sockport:close(C), sockport:close(S) end}.
 
 times(0, _) -> ok;
 times(N, F) -> F(), times(N - 1, F).
 
-%% The daemon's instructions from its start to its exit, with a connected
-%% pair and F(Client, Server) run on it.
-count(Valgrind, OutDir, Name, F) ->
+%% The daemon's instructions from its start to its exit, with the
+%% operation MakeOp() sets up run Times times.
+count(Valgrind, OutDir, Name, MakeOp, Times) ->
     Out = filename:absname(filename:join(OutDir, "callgrind." ++ Name)),
     ok = application:set_env(sockport, launch,
                              [Valgrind, "-q", "--tool=callgrind",
@@ -70,22 +64,12 @@ count(Valgrind, OutDir, Name, F) ->
     ok = application:set_env(sockport, start_timeout, 60000),
     {ok, _} = application:ensure_all_started(sockport),
     [#{launcher_os_pid := OsPid}] = sockport:daemon_info(),
-    {C, S} = pair(),
-    F(C, S),
+    {Op, Stop} = MakeOp(),
+    times(Times, Op),
+    Stop(),
     ok = application:stop(sockport),
     wait_exit(OsPid),
     totals(Out).
-
-pair() ->
-    {ok, L} = sockport:open(inet, stream, tcp),
-    ok = sockport:bind(L, #{family => inet, addr => {127, 0, 0, 1}, port => 0}),
-    ok = sockport:listen(L, 1),
-    {ok, Addr} = sockport:sockname(L),
-    {ok, C} = sockport:open(inet, stream, tcp),
-    ok = sockport:connect(C, Addr),
-    {ok, S} = sockport:accept(L),
-    ok = sockport:close(L),
-    {C, S}.
 
 %% callgrind writes its file as the daemon exits (on the end of its
 %% input): wait until the process is gone or a zombie.

@@ -18,11 +18,6 @@ now_us() -> erlang:monotonic_time(microsecond).
 %% parameters (ms per latency or rate figure, bytes per bulk stream, and
 %% `many', the processes or connections of the concurrent floors).
 -spec measure(atom(), file:filename(), #{atom() => term()}) -> number().
-measure(K, Exe, #{ms := Ms}) when K =:= port_rtt64_us; K =:= api_nop_us;
-                                  K =:= relay_rtt64_us; K =:= relay_rtt16k_us;
-                                  K =:= api_rtt64_us; K =:= api_rtt16k_us ->
-    #{K := Samples} = sockport_bench_slices:run([{K, op(K, Exe)}], Ms, Ms),
-    median(Samples);
 measure(port_calls_per_s, Exe, #{ms := Ms, many := Procs}) ->
     concurrent_calls(Exe, Procs, Ms);
 measure(port_oneway64k_mbps, Exe, #{bulk := Bytes}) ->
@@ -38,7 +33,12 @@ measure(api_bulk64k_mbps, Exe, #{bulk := Bytes}) ->
 measure(api_udp_per_s, Exe, #{ms := Ms}) ->
     with_api(Exe, ["udp"], fun(P) -> api_udp(P, Ms) end);
 measure(api_many_per_s, Exe, #{many := Conns, many_ms := Ms}) ->
-    api_many(Exe, Conns, Ms).
+    api_many(Exe, Conns, Ms);
+measure(Latency, Exe, #{ms := Ms}) ->
+    %% the floors that are operations (op/2)
+    #{Latency := Samples} =
+        sockport_bench_slices:run([{Latency, op(Latency, Exe)}], Ms, Ms),
+    median(Samples).
 
 %% A latency floor as an operation, one round trip per call, to be timed
 %% side by side with the workloads it bounds (sockport_bench_slices).

@@ -6,14 +6,16 @@
 
 -export([pingpong_op/2, bulk/3, nop_op/1, conn_rate/2, udp_lockstep/2]).
 -export([many/3, idle/2, shards/3]).
--export([wait_until/1]).
+-export([wait_until/1, pair/1]).
 
 -import(sockport_bench_api, [listen/1, connect/2, accept/2, give/3, send/3,
                              recv/3, close/2]).
 
 now_us() -> erlang:monotonic_time(microsecond).
 
-%% A connected pair: {Client, Server} and the listener, closed after use.
+%% A connected pair {Client, Server}, both owned by the caller (the
+%% listener is closed).
+-spec pair(atom()) -> {term(), term()}.
 pair(M) ->
     {L, Port} = listen(M),
     Self = self(),
@@ -246,4 +248,3 @@ shards(M, Streams, Bytes) ->
     [receive {done, _} -> ok end || _ <- lists:seq(1, Streams)],
     T1 = now_us(),
     #{mbps => Streams * Bytes / (T1 - T0)}.
-
