@@ -3,8 +3,10 @@
 %% with a connection set up and nothing done on it, and once more for each
 %% workload (the benchmark's own operations, sockport_bench_work), and the
 %% difference of the totals is divided by the calls the workload made.
-%% Unlike times, the counts do not move with the load of the machine, so
-%% they show what a change to the daemon costs or saves.
+%% Times move by a third from run to run on a shared machine; the counts
+%% by a percent or two (how many commands one turn of the daemon's loop
+%% serves depends on timing), so they show what a change to the daemon
+%% costs or saves.
 %%
 %% erl ... -run sockport_bench_count main N OutDir
 -module(sockport_bench_count).
