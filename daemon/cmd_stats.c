@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "daemon.h"
@@ -86,7 +85,7 @@ int sp_cmd_stats(struct sp_daemon *d, struct sp_cmd *c)
     enc_pair(&e, "sockets", d->socks.count);
     enc_pair(&e, "sockets_peak", st->sockets_peak);
     enc_pair(&e, "pids", d->pids.count);
-    enc_pair(&e, "out_queue", evbuffer_get_length(d->out));
+    enc_pair(&e, "out_queue", sp_outq_len(&d->out));
     enc_pair(&e, "commands", st->commands);
     enc_pair(&e, "malformed_commands", st->malformed);
     enc_pair(&e, "dropped_frames", st->dropped_frames);

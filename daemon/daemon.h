@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "counters.h"
+#include "outq.h"
 #include "sp_addr.h"
 #include "sp_etf.h"
 #include "sp_frame.h"
@@ -140,6 +141,7 @@ struct sp_op {
     size_t data_len;
     size_t done;            /* send: bytes written */
     struct sp_sfile *sf;    /* sendfile: owned, freed with the op */
+    bool spare_size;        /* raw[] has the room of a reusable op */
     char raw[];
 };
 
@@ -159,12 +161,15 @@ struct sp_opclass {
 };
 
 /* A call of `kind` on s; NULL when out of memory. */
-struct sp_op *sp_op_new(struct sp_sock *s, enum sp_opkind kind,
-                        const struct sp_cmd *c, const struct sp_mode *mode);
+struct sp_op *sp_op_new(struct sp_daemon *d, struct sp_sock *s,
+                        enum sp_opkind kind, const struct sp_cmd *c,
+                        const struct sp_mode *mode);
 /* sp_op_new for command c on its socket, answering enomem when it fails. */
 struct sp_op *sp_op_begin(struct sp_daemon *d, const struct sp_cmd *c,
                           enum sp_opkind kind, const struct sp_mode *mode);
 void sp_op_free(struct sp_daemon *d, struct sp_op *op);
+/* Frees the ops sp_op_free kept for reuse (at exit). */
+void sp_op_spares_free(struct sp_daemon *d);
 /* Frees what a send op holds of its data (and unaccounts it). */
 void sp_op_drop_data(struct sp_daemon *d, struct sp_op *op);
 /* Runs a new call through its socket's queue with the given mode. */
@@ -202,6 +207,7 @@ struct sp_sock {
     struct sp_pid *owner;
     struct event *ev_read;
     struct event *ev_write;
+    bool reading, writing; /* ev_read, ev_write are added (sp_sock_watch) */
     struct sp_opq q[SP_Q__MAX];
     unsigned nq[SP_Q__MAX];
     size_t rcvbuf;      /* {otp, rcvbuf}: bytes read for recv(S, 0) */
@@ -233,6 +239,8 @@ struct sp_sock *sp_sock_add(struct sp_daemon *d, int fd, int domain, int type,
 struct sp_sock *sp_sock_find(struct sp_daemon *d, uint64_t id);
 /* Answers everything waiting, closes the descriptor, frees the socket. */
 void sp_sock_close(struct sp_daemon *d, struct sp_sock *s);
+/* Adds or deletes the socket's read or write event, if not so already. */
+void sp_sock_watch(struct sp_sock *s, bool writes, bool on);
 /* Arms or disarms the socket's readiness event for queue q. */
 void sp_sock_want(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
                   bool on);
@@ -286,8 +294,11 @@ struct sp_daemon {
     struct event *ev_in;
     struct event *ev_out;
     struct sp_frame_reader in;
-    struct evbuffer *out;
-    bool out_high; /* above SP_OUT_HIGH: sockets are not read */
+    struct sp_outq out;
+    struct sp_op *spare_ops; /* freed ops kept for reuse (opq.c) */
+    unsigned nspare_ops;
+    bool out_waiting; /* ev_out is added: the pipe took not all of out */
+    bool out_high;    /* above SP_OUT_HIGH: sockets are not read */
     size_t parked; /* bytes held by waiting sends (limits.max_parked) */
     bool done;     /* stdin closed or fatal stdout error */
     struct sp_pid_table pids;

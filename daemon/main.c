@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "daemon.h"
@@ -186,8 +185,8 @@ int main(int argc, char **argv)
     memset(&d, 0, sizeof d);
     d.limits = limits;
     d.base = event_base_new();
-    d.out = evbuffer_new();
-    if (!d.base || !d.out) {
+    sp_outq_init(&d.out);
+    if (!d.base) {
         fprintf(stderr, "sockportd: cannot set up the event loop\n");
         return 1;
     }
@@ -214,12 +213,13 @@ int main(int argc, char **argv)
 
     /* The VM is gone: answer nobody, close everything, free everything. */
     sp_sock_table_close_all(&d);
+    sp_op_spares_free(&d);
     sp_netns_close(&d);
     sp_pid_table_free(&d.pids);
     sp_frame_reader_free(&d.in);
     event_free(d.ev_in);
     event_free(d.ev_out);
-    evbuffer_free(d.out);
+    sp_outq_free(&d.out);
     event_base_free(d.base);
     return 0;
 }

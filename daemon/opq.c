@@ -51,14 +51,60 @@ static struct sp_raw keep(char **at, struct sp_raw r)
     return out;
 }
 
-struct sp_op *sp_op_new(struct sp_sock *s, enum sp_opkind kind,
-                        const struct sp_cmd *c, const struct sp_mode *mode)
+/* Room for the raw terms of an op kept for reuse: a pid, a reference and
+ * a select handle of the usual sizes. */
+#define SP_OP_RAW 128
+/* Freed ops kept for reuse: a call makes one and frees it, and calloc and
+ * free cost more than the rest of a short call's op. Not under the
+ * address sanitizer, which should see every use after free. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SP_OP_SPARE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SP_OP_SPARE 0
+#endif
+#endif
+#ifndef SP_OP_SPARE
+#define SP_OP_SPARE 64
+#endif
+
+static struct sp_op *alloc_op(struct sp_daemon *d, size_t raw)
+{
+    if (raw > SP_OP_RAW)
+        return calloc(1, sizeof(struct sp_op) + raw);
+    struct sp_op *op = d->spare_ops;
+    if (!op) {
+        op = calloc(1, sizeof *op + SP_OP_RAW);
+    } else {
+        /* spare ops are chained through their queue link */
+        d->spare_ops = TAILQ_NEXT(op, link);
+        d->nspare_ops--;
+        memset(op, 0, sizeof *op);
+    }
+    if (op)
+        op->spare_size = true;
+    return op;
+}
+
+void sp_op_spares_free(struct sp_daemon *d)
+{
+    while (d->spare_ops) {
+        struct sp_op *op = d->spare_ops;
+        d->spare_ops = TAILQ_NEXT(op, link);
+        free(op);
+    }
+    d->nspare_ops = 0;
+}
+
+struct sp_op *sp_op_new(struct sp_daemon *d, struct sp_sock *s,
+                        enum sp_opkind kind, const struct sp_cmd *c,
+                        const struct sp_mode *mode)
 {
     struct sp_raw handle = {0};
     if (mode && mode->kind == SP_WAIT_NOWAIT)
         handle = mode->handle;
-    struct sp_op *op = calloc(1, sizeof *op + (size_t)c->pid.len +
-                                     (size_t)c->ref.len + (size_t)handle.len);
+    struct sp_op *op = alloc_op(d, (size_t)c->pid.len + (size_t)c->ref.len +
+                                       (size_t)handle.len);
     if (!op)
         return NULL;
     char *at = op->raw;
@@ -79,7 +125,7 @@ struct sp_op *sp_op_begin(struct sp_daemon *d, const struct sp_cmd *c,
         sp_reply_errno(d, c->pid, c->ref, ENOMEM);
         return NULL;
     }
-    struct sp_op *op = sp_op_new(c->sock, kind, c, mode);
+    struct sp_op *op = sp_op_new(d, c->sock, kind, c, mode);
     if (!op)
         sp_reply_errno(d, c->pid, c->ref, ENOMEM);
     return op;
@@ -95,7 +141,13 @@ void sp_op_free(struct sp_daemon *d, struct sp_op *op)
     d->parked -= op->kept;
     free(op->buf);
     free(op->cbuf);
-    free(op);
+    if (op->spare_size && d->nspare_ops < SP_OP_SPARE) {
+        TAILQ_NEXT(op, link) = d->spare_ops;
+        d->spare_ops = op;
+        d->nspare_ops++;
+    } else {
+        free(op);
+    }
 }
 
 static bool same_pid(const struct sp_op *a, struct sp_raw pid)
@@ -252,8 +304,7 @@ static void try_first(struct sp_daemon *d, struct sp_op *op,
         return;
     }
     if (q == SP_Q_READ && !op->armed && !zero && op->kind != SP_K_IRECV &&
-        !(op->flags & (MSG_OOB | MSG_ERRQUEUE)) &&
-        event_pending(s->ev_read, EV_READ, NULL)) {
+        !(op->flags & (MSG_OOB | MSG_ERRQUEUE)) && s->reading) {
         /* The read event is registered, so the loop reports the socket
          * readable if it is: a blocking reader can wait for that instead
          * of trying a read that would most likely fail. Not so for urgent

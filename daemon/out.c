@@ -1,6 +1,7 @@
 /* Output frames towards the VM: routes, replies and events, queued on one
- * evbuffer so that everything leaves in the order it was produced. Payload
- * tails are appended by reference where the caller hands them over. */
+ * queue (outq.h) so that everything leaves in the order it was produced.
+ * Large payload tails are queued by reference where the caller hands them
+ * over. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "daemon.h"
@@ -36,19 +36,44 @@ void sp_route_armed(struct sp_enc *e, const struct sp_op *op)
     sp_enc_version(e);
 }
 
-static void frame_header(struct sp_daemon *d, size_t n)
+/* Payloads up to this size are copied into the queue and freed at once:
+ * cheaper than a segment of their own, and a turn's replies stay one
+ * iovec. */
+#define SP_COPY_TAIL_MAX 4096
+
+/* Nothing can be said to the VM any more: stop, so that it sees the
+ * daemon die and every caller hears of it, rather than wait for a reply
+ * that was never queued. */
+static void out_of_memory(struct sp_daemon *d)
 {
-    unsigned char len[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
-                            (unsigned char)(n >> 8), (unsigned char)n};
-    evbuffer_add(d->out, len, sizeof len);
+    fprintf(stderr, "sockportd: out of memory queueing output\n");
+    d->done = true;
+    event_base_loopbreak(d->base);
 }
 
 static void note_level(struct sp_daemon *d)
 {
-    if (!d->out_high && evbuffer_get_length(d->out) > d->limits.out_high) {
+    if (!d->out_high && sp_outq_len(&d->out) > d->limits.out_high) {
         d->out_high = true;
         sp_limit_hit(d, SP_LIMIT_OUT_HIGH);
     }
+}
+
+/* The frame's length and the term e holds, then n bytes of tail to
+ * follow: -1 when out of memory. */
+static int queue_head(struct sp_daemon *d, const struct sp_enc *e, size_t n)
+{
+    size_t len = (size_t)e->idx + n;
+    unsigned char *p =
+        (unsigned char *)sp_outq_reserve(&d->out, 4 + (size_t)e->idx);
+    if (!p)
+        return -1;
+    p[0] = (unsigned char)(len >> 24);
+    p[1] = (unsigned char)(len >> 16);
+    p[2] = (unsigned char)(len >> 8);
+    p[3] = (unsigned char)len;
+    memcpy(p + 4, e->buf, (size_t)e->idx);
+    return sp_outq_commit(&d->out, 4 + (size_t)e->idx);
 }
 
 void sp_emit(struct sp_daemon *d, const struct sp_enc *e, const void *tail,
@@ -59,33 +84,25 @@ void sp_emit(struct sp_daemon *d, const struct sp_enc *e, const void *tail,
         fprintf(stderr, "sockportd: output term too large, dropped\n");
         return;
     }
-    frame_header(d, (size_t)e->idx + n);
-    evbuffer_add(d->out, e->buf, (size_t)e->idx);
-    if (n > 0)
-        evbuffer_add(d->out, tail, n);
+    if (queue_head(d, e, n) != 0 || sp_outq_add(&d->out, tail, n) != 0) {
+        out_of_memory(d);
+        return;
+    }
     note_level(d);
-}
-
-static void free_tail(const void *data, size_t len, void *arg)
-{
-    (void)len;
-    (void)arg;
-    free((void *)data);
 }
 
 void sp_emit_owned(struct sp_daemon *d, const struct sp_enc *e, void *tail,
                    size_t n)
 {
-    if (n == 0 || e->err) {
-        sp_emit(d, e, NULL, 0);
+    if (n <= SP_COPY_TAIL_MAX || e->err) {
+        sp_emit(d, e, tail, n);
         free(tail);
         return;
     }
-    frame_header(d, (size_t)e->idx + n);
-    evbuffer_add(d->out, e->buf, (size_t)e->idx);
-    if (evbuffer_add_reference(d->out, tail, n, free_tail, NULL) != 0) {
-        evbuffer_add(d->out, tail, n);
+    if (queue_head(d, e, n) != 0 || sp_outq_add_owned(&d->out, tail, n) != 0) {
         free(tail);
+        out_of_memory(d);
+        return;
     }
     note_level(d);
 }
@@ -254,8 +271,8 @@ void sp_log(struct sp_daemon *d, const char *level, const char *fmt, ...)
 
 static void write_out(struct sp_daemon *d)
 {
-    while (evbuffer_get_length(d->out) > 0) {
-        int n = evbuffer_write(d->out, STDOUT_FILENO);
+    while (sp_outq_len(&d->out) > 0) {
+        ssize_t n = sp_outq_write(&d->out, STDOUT_FILENO);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -286,19 +303,19 @@ static void resume(struct sp_daemon *d, struct sp_sock *s, void *arg)
 void sp_out_flush(struct sp_daemon *d)
 {
     write_out(d);
-    if (d->out_high && evbuffer_get_length(d->out) < d->limits.out_low) {
+    if (d->out_high && sp_outq_len(&d->out) < d->limits.out_low) {
         d->out_high = false;
         sp_sock_each(d, resume, NULL);
         write_out(d);
     }
     if (d->done)
         return;
-    bool pending = event_pending(d->ev_out, EV_WRITE, NULL);
-    if (evbuffer_get_length(d->out) > 0) {
-        if (!pending)
-            event_add(d->ev_out, NULL);
-    } else if (pending) {
-        event_del(d->ev_out);
+    bool waiting = sp_outq_len(&d->out) > 0;
+    if (waiting != d->out_waiting) {
+        /* watch stdout only while the pipe is full */
+        if (waiting ? event_add(d->ev_out, NULL) : event_del(d->ev_out))
+            return;
+        d->out_waiting = waiting;
     }
 }
 

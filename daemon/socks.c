@@ -54,7 +54,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     struct sp_daemon *d = s->d;
     uint64_t id = s->id;
     if (!wanted(s, false)) { /* kept after its last reader: drop it now */
-        event_del(s->ev_read);
+        sp_sock_watch(s, false, false);
         return;
     }
     /* Serving acceptors or readers may close nothing, but be safe: look the
@@ -149,20 +149,26 @@ struct sp_sock *sp_sock_find(struct sp_daemon *d, uint64_t id)
     return NULL;
 }
 
+void sp_sock_watch(struct sp_sock *s, bool writes, bool on)
+{
+    /* kept here rather than asked of libevent (event_pending), which
+     * costs more than the rest of a short call's bookkeeping */
+    bool *added = writes ? &s->writing : &s->reading;
+    struct event *ev = writes ? s->ev_write : s->ev_read;
+    if (*added != on && (on ? event_add(ev, NULL) : event_del(ev)) == 0)
+        *added = on;
+}
+
 void sp_sock_want(struct sp_daemon *d, struct sp_sock *s, enum sp_queue q,
                   bool on)
 {
     bool writes = sp_queue_writes(q);
-    struct event *ev = writes ? s->ev_write : s->ev_read;
     /* Each event serves two queues: keep it while either wants it. */
     on = on || wanted(s, writes);
-    bool pending = event_pending(ev, writes ? EV_WRITE : EV_READ, NULL);
     if (on) /* waiting for readiness is OTP's select */
         sp_state_set(s, writes, SP_ST_SELECTED);
-    if (on && !pending)
-        event_add(ev, NULL);
-    else if (!on && pending && (writes || d->out_high))
-        event_del(ev);
+    if (on || writes || d->out_high)
+        sp_sock_watch(s, writes, on);
     /* A read event nobody wants stays registered until it fires: a reader
      * that comes next (the usual case) then costs no epoll_ctl. A write
      * event would fire at once, so it goes now. */

@@ -439,9 +439,35 @@ int sp_dec_binary(struct sp_dec *d, const char **p, size_t *len, size_t max)
     return 0;
 }
 
+/* The size of the pid or reference at the cursor, measured as term_size
+ * would but without its walk (every command carries one of each), or -1
+ * if the term is something else or not wholly there. */
+static long pid_ref_size(const struct sp_dec *d)
+{
+    const unsigned char *b = (const unsigned char *)d->buf + d->idx;
+    long len = left(d), a, n;
+
+    switch (tag(d)) {
+    case ERL_NEW_PID_EXT: /* tag, node, id, serial, creation */
+        a = atom_size(b, 1, len);
+        n = 1 + a + 12;
+        break;
+    case ERL_NEWER_REFERENCE_EXT: /* tag, count, node, creation, ids */
+        if (len < 3)
+            return -1;
+        a = atom_size(b, 3, len);
+        n = 3 + a + 4 + 4 * (long)get_be(b + 1, 2);
+        break;
+    default:
+        return -1;
+    }
+    return a < 0 || n > len ? -1 : n;
+}
+
 int sp_dec_raw(struct sp_dec *d, struct sp_raw *raw)
 {
-    int n = next_size(d);
+    long quick = pid_ref_size(d);
+    int n = quick > 0 ? (int)quick : next_size(d);
 
     if (n < 0)
         return -1;

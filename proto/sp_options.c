@@ -27,6 +27,7 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -283,38 +284,46 @@ const char *sp_optval_name(enum sp_optval t)
     return (unsigned)t < SP_OPT__MAX && names[t] ? names[t] : "unknown";
 }
 
-static int option_order(const void *a, const void *b)
+/* FNV-1a of level, a NUL, and name. */
+static uint32_t option_hash(const char *level, const char *name)
 {
-    const struct sp_option *x = *(const struct sp_option *const *)a;
-    const struct sp_option *y = *(const struct sp_option *const *)b;
-    int c = strcmp(x->level, y->level);
+    uint32_t h = 2166136261u;
 
-    return c != 0 ? c : strcmp(x->name, y->name);
+    for (const char *p = level; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    h *= 16777619u;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h;
 }
 
-/* A binary search of the rows sorted by level and name, sorted at the
- * first lookup: a getopt or setopt looks its option up every time. The
- * sort is ours: glibc's qsort may ask the kernel for the memory size, a
- * system call the daemon's sandbox does not allow. */
+#define OPTION_SLOTS 1024 /* a power of two, over twice the rows */
+_Static_assert(2 * N(sp_options) <= OPTION_SLOTS, "option hash too full");
+
+/* A hash table of the rows, open addressing, built at the first lookup:
+ * a getopt or setopt looks its option up every time. */
 const struct sp_option *sp_option_find(const char *level, const char *name)
 {
-    static const struct sp_option *sorted[N(sp_options)];
+    static const struct sp_option *slots[OPTION_SLOTS];
     static bool ready;
-    struct sp_option key = {.level = level, .name = name};
-    const struct sp_option *k = &key, *const *hit;
+    const uint32_t mask = OPTION_SLOTS - 1;
 
     if (!ready) {
-        /* insertion sort: the table is small, and sorted once */
         for (size_t i = 0; i < N(sp_options); i++) {
             const struct sp_option *row = &sp_options[i];
-            size_t j = i;
+            uint32_t h = option_hash(row->level, row->name) & mask;
 
-            for (; j > 0 && option_order(&sorted[j - 1], &row) > 0; j--)
-                sorted[j] = sorted[j - 1];
-            sorted[j] = row;
+            while (slots[h] != NULL)
+                h = (h + 1) & mask;
+            slots[h] = row;
         }
         ready = true;
     }
-    hit = bsearch(&k, sorted, N(sorted), sizeof sorted[0], option_order);
-    return hit != NULL ? *hit : NULL;
+    for (uint32_t h = option_hash(level, name) & mask; slots[h] != NULL;
+         h = (h + 1) & mask) {
+        if (strcmp(slots[h]->name, name) == 0 &&
+            strcmp(slots[h]->level, level) == 0)
+            return slots[h];
+    }
+    return NULL;
 }

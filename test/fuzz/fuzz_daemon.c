@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "daemon.h"
@@ -46,8 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&d, 0, sizeof d);
     sp_limits_default(&d.limits);
     d.base = event_base_new();
-    d.out = evbuffer_new();
-    if (!d.base || !d.out)
+    sp_outq_init(&d.out);
+    if (!d.base)
         abort();
     d.ev_out = event_new(d.base, STDOUT_FILENO, EV_WRITE | EV_PERSIST,
                          on_stdout, &d);
@@ -74,10 +73,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 3; i++)
         event_base_loop(d.base, EVLOOP_NONBLOCK);
     sp_sock_table_close_all(&d);
+    sp_op_spares_free(&d);
     sp_pid_table_free(&d.pids);
     sp_frame_reader_free(&d.in);
     event_free(d.ev_out);
-    evbuffer_free(d.out);
+    sp_outq_free(&d.out);
     event_base_free(d.base);
     return 0;
 }

@@ -98,6 +98,11 @@ static const struct row rows[] = {
     {"unknown tag", B(131, 1, 2, 3), K_RAW, 0, 0, 0, NULL},
     {"map pairs beyond bytes", B(131, 116, 0, 0, 0, 2, 97, 1, 97, 2), K_RAW, 0, 0, 0, NULL},
     {"pid with a non-atom node", B(131, 88, 97, 1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0), K_RAW, 0, 0, 0, NULL},
+    {"pid with a small utf8 node", B(131, 88, 119, 1, 110, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0), K_RAW, 1, 16, 0, NULL},
+    {"pid node beyond bytes", B(131, 88, 119, 9, 110, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0), K_RAW, 0, 0, 0, NULL},
+    {"ref with a non-atom node", B(131, 90, 0, 1, 97, 1, 0, 0, 0, 0, 0, 0, 0, 1), K_RAW, 0, 0, 0, NULL},
+    {"ref ids beyond bytes", B(131, 90, 0, 2, 119, 1, 110, 0, 0, 0, 0, 0, 0, 0, 1), K_RAW, 0, 0, 0, NULL},
+    {"ref with no ids", B(131, 90, 0, 0, 119, 1, 110, 0, 0, 0, 0), K_RAW, 1, 10, 0, NULL},
     /* types */
     {"type small atom", B(131, 115, 1, 97), K_TYPE, 1, ERL_ATOM_EXT, 0, NULL},
     {"type binary", B(131, 109, 0, 0, 0, 0), K_TYPE, 1, ERL_BINARY_EXT, 0, NULL},

@@ -218,6 +218,21 @@ START_TEST(test_options_unique)
 }
 END_TEST
 
+/* What no row is finds nothing: names of one level asked at another,
+ * unknown names and levels, and a name split differently across the two. */
+START_TEST(test_options_miss)
+{
+    ck_assert_ptr_null(sp_option_find("socket", "nodelay"));
+    ck_assert_ptr_null(sp_option_find("tcp", "reuseaddr"));
+    ck_assert_ptr_null(sp_option_find("socket", "no_such_option"));
+    ck_assert_ptr_null(sp_option_find("no_such_level", "type"));
+    ck_assert_ptr_null(sp_option_find("", ""));
+    ck_assert_ptr_null(sp_option_find("sockettype", ""));
+    ck_assert_ptr_null(sp_option_find("socke", "ttype"));
+    ck_assert_ptr_nonnull(sp_option_find("socket", "type"));
+}
+END_TEST
+
 START_TEST(test_ops)
 {
     ck_assert_str_eq(sp_op_to_str(SP_OP_OPEN), "OPEN");
@@ -241,6 +256,7 @@ static Suite *tables_suite(void)
     tcase_add_test(tc, test_names_of);
     tcase_add_loop_test(tc, test_option_find, 0, N(options));
     tcase_add_test(tc, test_options_unique);
+    tcase_add_test(tc, test_options_miss);
     tcase_add_test(tc, test_ops);
     suite_add_tcase(s, tc);
     return s;

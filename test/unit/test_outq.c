@@ -1,0 +1,152 @@
+/* Unit tests of the daemon's output queue (daemon/outq.c): random runs of
+ * copied and owned appends, drained through a small non-blocking pipe
+ * (so writes stop part way through segments and the queue compacts while
+ * it holds bytes) or taken out directly, must deliver exactly the bytes
+ * appended, in order. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "outq.h"
+
+#define TOTAL (4u << 20)
+
+static uint32_t rnd_state;
+
+static uint32_t rnd(void)
+{
+    rnd_state = rnd_state * 1103515245u + 12345u;
+    return rnd_state >> 8;
+}
+
+struct run {
+    unsigned char *want; /* every byte appended, in order */
+    size_t appended;
+    unsigned char *got; /* every byte delivered */
+    size_t delivered;
+};
+
+static void append(struct sp_outq *q, struct run *r)
+{
+    size_t n = rnd() % 8 == 0 ? 1 + rnd() % 70000 : 1 + rnd() % 300;
+    if (r->appended + n > TOTAL)
+        n = TOTAL - r->appended;
+    unsigned char *src = r->want + r->appended;
+    for (size_t i = 0; i < n; i++)
+        src[i] = (unsigned char)rnd();
+    switch (rnd() % 3) {
+    case 0: {
+        unsigned char *block = malloc(n);
+        ck_assert_ptr_nonnull(block);
+        memcpy(block, src, n);
+        ck_assert_int_eq(sp_outq_add_owned(q, block, n), 0);
+        break;
+    }
+    case 1: {
+        char *p = sp_outq_reserve(q, n + 16);
+        ck_assert_ptr_nonnull(p);
+        memcpy(p, src, n);
+        ck_assert_int_eq(sp_outq_commit(q, n), 0);
+        break;
+    }
+    default:
+        ck_assert_int_eq(sp_outq_add(q, src, n), 0);
+    }
+    r->appended += n;
+}
+
+static void drain_pipe(int fd, struct run *r)
+{
+    ssize_t n;
+    while ((n = read(fd, r->got + r->delivered, TOTAL - r->delivered)) > 0)
+        r->delivered += (size_t)n;
+}
+
+static void check_run(bool through_pipe)
+{
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_NONBLOCK), 0);
+    (void)fcntl(p[1], F_SETPIPE_SZ, 4096);
+    struct run r = {malloc(TOTAL), 0, malloc(TOTAL), 0};
+    ck_assert(r.want && r.got);
+    struct sp_outq q;
+    sp_outq_init(&q);
+    while (r.appended < TOTAL || sp_outq_len(&q) > 0) {
+        if (r.appended < TOTAL && rnd() % 3 != 0)
+            append(&q, &r);
+        if (through_pipe) {
+            ssize_t n = sp_outq_write(&q, p[1]);
+            ck_assert(n >= 0 || errno == EAGAIN);
+            if (rnd() % 2)
+                drain_pipe(p[0], &r);
+        } else {
+            size_t max = rnd() % 5000;
+            r.delivered += sp_outq_take(&q, r.got + r.delivered, max);
+        }
+        /* what is queued is what is neither delivered nor in the pipe */
+        if (through_pipe)
+            ck_assert_uint_le(r.delivered + sp_outq_len(&q), r.appended);
+        else
+            ck_assert_uint_eq(r.delivered + sp_outq_len(&q), r.appended);
+    }
+    drain_pipe(p[0], &r);
+    ck_assert_uint_eq(r.delivered, TOTAL);
+    ck_assert_int_eq(memcmp(r.want, r.got, TOTAL), 0);
+    sp_outq_free(&q);
+    free(r.want);
+    free(r.got);
+    close(p[0]);
+    close(p[1]);
+}
+
+START_TEST(test_through_pipe)
+{
+    rnd_state = (uint32_t)_i + 1;
+    check_run(true);
+}
+END_TEST
+
+START_TEST(test_take)
+{
+    rnd_state = (uint32_t)_i + 100;
+    check_run(false);
+}
+END_TEST
+
+/* Freeing a queue that still holds owned blocks frees them (the
+ * sanitizer build's leak check sees it). */
+START_TEST(test_free_owned)
+{
+    struct sp_outq q;
+    sp_outq_init(&q);
+    ck_assert_int_eq(sp_outq_add(&q, "abc", 3), 0);
+    ck_assert_int_eq(sp_outq_add_owned(&q, malloc(10000), 10000), 0);
+    ck_assert_int_eq(sp_outq_add_owned(&q, malloc(1), 0), 0);
+    ck_assert_uint_eq(sp_outq_len(&q), 10003);
+    char two[2];
+    ck_assert_uint_eq(sp_outq_take(&q, two, 2), 2);
+    ck_assert_int_eq(memcmp(two, "ab", 2), 0);
+    sp_outq_free(&q);
+    ck_assert_uint_eq(sp_outq_len(&q), 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("outq");
+    TCase *tc = tcase_create("outq");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_through_pipe, 0, 4);
+    tcase_add_loop_test(tc, test_take, 0, 4);
+    tcase_add_test(tc, test_free_owned);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
