@@ -141,13 +141,15 @@ void sp_op_free(struct sp_daemon *d, struct sp_op *op)
     d->parked -= op->kept;
     free(op->buf);
     free(op->cbuf);
+#if SP_OP_SPARE > 0
     if (op->spare_size && d->nspare_ops < SP_OP_SPARE) {
         TAILQ_NEXT(op, link) = d->spare_ops;
         d->spare_ops = op;
         d->nspare_ops++;
-    } else {
-        free(op);
+        return;
     }
+#endif
+    free(op);
 }
 
 static bool same_pid(const struct sp_op *a, struct sp_raw pid)
