@@ -59,23 +59,23 @@ static void note_level(struct sp_daemon *d)
     }
 }
 
-/* The frame's length and the term e holds, then n bytes of tail to
- * follow: -1 when out of memory. */
-static int queue_head(struct sp_daemon *d, const struct sp_enc *e, size_t n)
+/* Writes the frame's length and the term e holds at p (room for 4 +
+ * e->idx bytes); the frame's tail of n bytes follows. */
+static char *put_head(char *p, const struct sp_enc *e, size_t n)
 {
     size_t len = (size_t)e->idx + n;
-    unsigned char *p =
-        (unsigned char *)sp_outq_reserve(&d->out, 4 + (size_t)e->idx);
-    if (!p)
-        return -1;
-    p[0] = (unsigned char)(len >> 24);
-    p[1] = (unsigned char)(len >> 16);
-    p[2] = (unsigned char)(len >> 8);
-    p[3] = (unsigned char)len;
+    p[0] = (char)(unsigned char)(len >> 24);
+    p[1] = (char)(unsigned char)(len >> 16);
+    p[2] = (char)(unsigned char)(len >> 8);
+    p[3] = (char)(unsigned char)len;
     memcpy(p + 4, e->buf, (size_t)e->idx);
-    return sp_outq_commit(&d->out, 4 + (size_t)e->idx);
+    return p + 4 + e->idx;
 }
 
+/* A frame goes on the queue whole or not at all: a length without its
+ * bytes would make the VM read the next frames as this one's tail. Once
+ * the daemon is stopping (out of memory, or the VM gone) nothing more is
+ * queued; what is queued is whole, and is still written. */
 void sp_emit(struct sp_daemon *d, const struct sp_enc *e, const void *tail,
              size_t n)
 {
@@ -84,7 +84,19 @@ void sp_emit(struct sp_daemon *d, const struct sp_enc *e, const void *tail,
         fprintf(stderr, "sockportd: output term too large, dropped\n");
         return;
     }
-    if (queue_head(d, e, n) != 0 || sp_outq_add(&d->out, tail, n) != 0) {
+    if (d->done)
+        return;
+    size_t size = 4 + (size_t)e->idx + n;
+    char *p = sp_outq_reserve(&d->out, size);
+    if (!p) {
+        out_of_memory(d);
+        return;
+    }
+    if (n > 0)
+        memcpy(put_head(p, e, n), tail, n);
+    else
+        put_head(p, e, 0);
+    if (sp_outq_commit(&d->out, size) != 0) {
         out_of_memory(d);
         return;
     }
@@ -99,11 +111,22 @@ void sp_emit_owned(struct sp_daemon *d, const struct sp_enc *e, void *tail,
         free(tail);
         return;
     }
-    if (queue_head(d, e, n) != 0 || sp_outq_add_owned(&d->out, tail, n) != 0) {
+    if (d->done) {
+        free(tail);
+        return;
+    }
+    /* the head's segment and the tail's: neither append can fail after */
+    char *p = sp_outq_reserve_segs(&d->out, 2) == 0
+                  ? sp_outq_reserve(&d->out, 4 + (size_t)e->idx)
+                  : NULL;
+    if (!p) {
         free(tail);
         out_of_memory(d);
         return;
     }
+    put_head(p, e, n);
+    (void)sp_outq_commit(&d->out, 4 + (size_t)e->idx);
+    (void)sp_outq_add_owned(&d->out, tail, n);
     note_level(d);
 }
 

@@ -27,22 +27,33 @@ void sp_outq_free(struct sp_outq *q)
     sp_outq_init(q);
 }
 
-static int push_seg(struct sp_outq *q, struct sp_outq_seg seg)
+int sp_outq_reserve_segs(struct sp_outq *q, size_t k)
 {
-    if (q->nsegs == q->segs_cap && q->head > 0) {
+    if (q->segs_cap - q->nsegs >= k)
+        return 0;
+    if (q->head > 0) {
         memmove(q->segs, q->segs + q->head,
                 (q->nsegs - q->head) * sizeof *q->segs);
         q->nsegs -= q->head;
         q->head = 0;
     }
-    if (q->nsegs == q->segs_cap) {
-        size_t cap = q->segs_cap ? 2 * q->segs_cap : 16;
+    size_t cap = q->segs_cap ? q->segs_cap : 16;
+    while (cap - q->nsegs < k)
+        cap *= 2;
+    if (cap != q->segs_cap) {
         struct sp_outq_seg *s = realloc(q->segs, cap * sizeof *s);
         if (!s)
             return -1;
         q->segs = s;
         q->segs_cap = cap;
     }
+    return 0;
+}
+
+static int push_seg(struct sp_outq *q, struct sp_outq_seg seg)
+{
+    if (sp_outq_reserve_segs(q, 1) != 0)
+        return -1;
     q->segs[q->nsegs++] = seg;
     return 0;
 }

@@ -38,6 +38,10 @@ void sp_outq_free(struct sp_outq *q);
 char *sp_outq_reserve(struct sp_outq *q, size_t n);
 int sp_outq_commit(struct sp_outq *q, size_t n);
 
+/* Room for k more segments: the next k commits and owned appends cannot
+ * fail. -1 when out of memory. */
+int sp_outq_reserve_segs(struct sp_outq *q, size_t k);
+
 /* Appends a copy of data; -1 when out of memory. */
 int sp_outq_add(struct sp_outq *q, const void *data, size_t n);
 

@@ -13,6 +13,22 @@
 
 #include "outq.h"
 
+/* realloc, made to fail on demand (linked with --wrap=realloc): fail_in
+ * counts down the calls that still succeed; below 0, all do. */
+static int fail_in = -1;
+
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    if (fail_in == 0)
+        return NULL;
+    if (fail_in > 0)
+        fail_in--;
+    return __real_realloc(p, n);
+}
+
 #define TOTAL (4u << 20)
 
 static uint32_t rnd_state;
@@ -135,6 +151,77 @@ START_TEST(test_free_owned)
 }
 END_TEST
 
+/* With realloc failing from its k-th call on, every append either takes
+ * all its bytes or none, and what was taken comes out whole and in
+ * order once memory is back. */
+START_TEST(test_alloc_failure)
+{
+    static unsigned char want[1 << 20], got[1 << 20];
+    size_t kept = 0;
+    struct sp_outq q;
+    sp_outq_init(&q);
+    rnd_state = (uint32_t)_i + 7;
+    fail_in = _i;
+    for (int step = 0; step < 200; step++) {
+        size_t n = 1 + rnd() % (step % 5 == 0 ? 20000 : 200);
+        unsigned char *src = want + kept;
+        for (size_t i = 0; i < n; i++)
+            src[i] = (unsigned char)rnd();
+        size_t before = sp_outq_len(&q);
+        int rc;
+        if (rnd() % 2) {
+            unsigned char *block = malloc(n);
+            ck_assert_ptr_nonnull(block);
+            memcpy(block, src, n);
+            rc = sp_outq_add_owned(&q, block, n);
+            if (rc != 0)
+                free(block);
+        } else {
+            rc = sp_outq_add(&q, src, n);
+        }
+        ck_assert_uint_eq(sp_outq_len(&q), rc == 0 ? before + n : before);
+        if (rc == 0)
+            kept += n;
+        if (kept > sizeof want - 20000)
+            break;
+        if (rnd() % 4 == 0) {
+            size_t k = sp_outq_take(&q, got, rnd() % 3000);
+            ck_assert_int_eq(memcmp(got, want, k), 0);
+            memmove(want, want + k, kept - k);
+            kept -= k;
+        }
+    }
+    fail_in = -1;
+    ck_assert_uint_eq(sp_outq_len(&q), kept);
+    ck_assert_uint_eq(sp_outq_take(&q, got, sizeof got), kept);
+    ck_assert_int_eq(memcmp(got, want, kept), 0);
+    sp_outq_free(&q);
+}
+END_TEST
+
+/* Segments reserved ahead let a commit that starts a segment and an owned
+ * append succeed with no memory to be had (the daemon's frame with a
+ * payload by pointer relies on it). */
+START_TEST(test_reserved_segments)
+{
+    struct sp_outq q;
+    sp_outq_init(&q);
+    for (int i = 0; i < 40; i++) {
+        ck_assert_int_eq(sp_outq_add_owned(&q, malloc(8), 8), 0);
+        ck_assert_int_eq(sp_outq_reserve_segs(&q, 2), 0);
+        char *p = sp_outq_reserve(&q, 4);
+        ck_assert_ptr_nonnull(p);
+        memcpy(p, "head", 4);
+        fail_in = 0;
+        ck_assert_int_eq(sp_outq_commit(&q, 4), 0);
+        ck_assert_int_eq(sp_outq_add_owned(&q, malloc(8), 8), 0);
+        fail_in = -1;
+    }
+    ck_assert_uint_eq(sp_outq_len(&q), 40 * 20);
+    sp_outq_free(&q);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outq");
@@ -143,6 +230,8 @@ int main(void)
     tcase_add_loop_test(tc, test_through_pipe, 0, 4);
     tcase_add_loop_test(tc, test_take, 0, 4);
     tcase_add_test(tc, test_free_owned);
+    tcase_add_loop_test(tc, test_alloc_failure, 0, 12);
+    tcase_add_test(tc, test_reserved_segments);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
