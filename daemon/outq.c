@@ -121,17 +121,6 @@ int sp_outq_commit(struct sp_outq *q, size_t n)
     return 0;
 }
 
-int sp_outq_add(struct sp_outq *q, const void *data, size_t n)
-{
-    if (n == 0)
-        return 0;
-    char *p = sp_outq_reserve(q, n);
-    if (!p)
-        return -1;
-    memcpy(p, data, n);
-    return sp_outq_commit(q, n);
-}
-
 int sp_outq_add_owned(struct sp_outq *q, void *block, size_t n)
 {
     if (n == 0) {

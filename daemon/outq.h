@@ -1,11 +1,10 @@
 /* The queue of bytes the daemon owes the VM: small terms copied into one
  * flat buffer, large payloads handed over by pointer and freed once
- * written, all written in order with writev. It replaces an evbuffer,
- * whose chain of malloc'd blocks cost more than the rest of a reply. */
+ * written, all written in order with writev. Not an evbuffer: its chain
+ * of malloc'd blocks cost more than the rest of a reply. */
 #ifndef SP_OUTQ_H
 #define SP_OUTQ_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -41,9 +40,6 @@ int sp_outq_commit(struct sp_outq *q, size_t n);
 /* Room for k more segments: the next k commits and owned appends cannot
  * fail. -1 when out of memory. */
 int sp_outq_reserve_segs(struct sp_outq *q, size_t k);
-
-/* Appends a copy of data; -1 when out of memory. */
-int sp_outq_add(struct sp_outq *q, const void *data, size_t n);
 
 /* Appends block, which the queue frees once written (or when freed
  * itself); -1 when out of memory, and block is then the caller's. */
