@@ -81,7 +81,7 @@ int sp_cmd_stats(struct sp_daemon *d, struct sp_cmd *c)
     sp_route_reply(&e, c->pid, c->ref);
     sp_enc_tuple(&e, 2);
     sp_enc_atom(&e, "ok");
-    sp_enc_list(&e, 11);
+    sp_enc_list(&e, 12);
     enc_pair(&e, "sockets", d->socks.count);
     enc_pair(&e, "sockets_peak", st->sockets_peak);
     enc_pair(&e, "pids", d->pids.count);
@@ -93,6 +93,7 @@ int sp_cmd_stats(struct sp_daemon *d, struct sp_cmd *c)
     sp_enc_atom(&e, "seccomp");
     sp_enc_atom(&e, d->seccomp ? "true" : "false");
     enc_pair(&e, "landlock", (uint64_t)d->landlock);
+    enc_pair(&e, "busy_poll_us", d->busy_poll_us);
     sp_enc_tuple(&e, 2);
     sp_enc_atom(&e, "limits");
     sp_enc_list(&e, SP_LIMIT__MAX);

@@ -288,6 +288,8 @@ struct sp_stats {
 #define SP_MAX_SOCKETS_DEFAULT 1048576
 #define SP_MAX_WAITERS_DEFAULT 65536
 #define SP_MAX_PARKED_DEFAULT (256u * 1024u * 1024u)
+#define SP_BUSY_POLL_DEFAULT_US 15
+#define SP_BUSY_POLL_MAX_US 1000000
 
 struct sp_daemon {
     struct event_base *base;
@@ -308,6 +310,7 @@ struct sp_daemon {
     bool netns_open; /* netns_fd holds our own network namespace */
     int netns_fd;    /* for going back after opening a socket in another */
     struct sp_limits limits;
+    unsigned busy_poll_us; /* polling before each sleep (loop.c), 0: none */
     uint64_t num[SP_NUM__MAX]; /* info/0 counters (counters.h) */
     bool debug;                /* debug/1: log every command */
     struct sp_tomb *tombs;     /* info/1 of recently closed sockets */
@@ -365,9 +368,13 @@ void sp_log(struct sp_daemon *d, const char *level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Writes what it can of the output now; arms EV_WRITE for the rest. */
 void sp_out_flush(struct sp_daemon *d);
+
+/* ---- the event loop (loop.c) -------------------------------------------- */
+
 /* One turn of the event loop, then one flush of all it produced: callbacks
  * never write, so a turn that serves many sockets or commands answers them
- * all in one writev instead of one each. event_base_loop's result. */
+ * all in one writev instead of one each. With busy_poll_us, the turn polls
+ * without sleeping for up to that long first. event_base_loop's result. */
 int sp_run_pass(struct sp_daemon *d);
 
 /* ---- commands (dispatch.c, cmd_*.c) ------------------------------------- */

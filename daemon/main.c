@@ -109,7 +109,7 @@ static int usage(void)
                     "[--sandbox on | off | landlock]\n"
                     "       [--max-sockets N] [--max-waiters N] "
                     "[--out-high BYTES] [--max-parked-bytes BYTES]\n"
-                    "       [--max-frame BYTES]\n"
+                    "       [--max-frame BYTES] [--busy-poll USEC]\n"
                     "(started by the sockport application as an Erlang "
                     "port)\n");
     return 2;
@@ -124,12 +124,23 @@ static unsigned long long number(const char *s, unsigned long long max)
     return errno || *end || s[0] == '-' || v == 0 || v > max ? 0 : v;
 }
 
+/* Microseconds in [0, SP_BUSY_POLL_MAX_US] into *us; false if not. */
+static bool microseconds(const char *s, unsigned *us)
+{
+    unsigned long long v = number(s, SP_BUSY_POLL_MAX_US);
+    if (v == 0 && strcmp(s, "0") != 0)
+        return false;
+    *us = (unsigned)v;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     struct sp_privs privs = {0};
     struct sp_limits limits;
     sp_limits_default(&limits);
     size_t max_frame = SP_FRAME_MAX; /* payload bytes of one command frame */
+    unsigned busy_poll_us = SP_BUSY_POLL_DEFAULT_US;
     /* On unless turned off (a sanitizer build gets a wider filter). */
     bool sandbox = true;
     bool landlock = false; /* and Landlock too (sandbox.c) */
@@ -159,6 +170,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--max-parked-bytes") == 0 &&
                  (limits.max_parked = number(argv[i + 1], SIZE_MAX)))
             ;
+        else if (strcmp(argv[i], "--busy-poll") == 0 &&
+                 microseconds(argv[i + 1], &busy_poll_us))
+            ;
         else if (strcmp(argv[i], "--max-frame") == 0 &&
                  (max_frame = number(argv[i + 1], SP_FRAME_MAX)) >= SP_FRAME_MIN)
             ;
@@ -184,6 +198,7 @@ int main(int argc, char **argv)
     struct sp_daemon d;
     memset(&d, 0, sizeof d);
     d.limits = limits;
+    d.busy_poll_us = busy_poll_us;
     d.base = event_base_new();
     sp_outq_init(&d.out);
     if (!d.base) {

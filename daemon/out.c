@@ -341,10 +341,3 @@ void sp_out_flush(struct sp_daemon *d)
         d->out_waiting = waiting;
     }
 }
-
-int sp_run_pass(struct sp_daemon *d)
-{
-    int r = event_base_loop(d->base, EVLOOP_ONCE);
-    sp_out_flush(d);
-    return r;
-}

@@ -388,6 +388,7 @@
           dropped_frames => non_neg_integer(),
           seccomp => boolean(),
           landlock => non_neg_integer(),
+          busy_poll_us => non_neg_integer(),
           limits => #{max_sockets | max_waiters | out_high | max_parked_bytes =>
                           non_neg_integer()},
           limit_hits => #{max_sockets | max_waiters | out_high |
@@ -405,8 +406,9 @@
 %% bytes queued for the VM (`out_queue'), the `commands' it read,
 %% `malformed_commands', `dropped_frames' (over the frame limit), whether
 %% its `seccomp' filter is on and the `landlock' ABI it is confined by (0:
-%% none), its `limits' and how often each refused a call or stopped
-%% reading (`limit_hits').
+%% none), how long it polls for work before it sleeps (`busy_poll_us'),
+%% its `limits' and how often each refused a call or stopped reading
+%% (`limit_hits').
 
 -type timeout_or_handle() ::
         infinity | non_neg_integer() | nowait | select_handle().

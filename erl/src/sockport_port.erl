@@ -317,7 +317,8 @@ daemon_path() ->
 %% capabilities it keeps (a list of names such as net_raw, or `none'; unset:
 %% it keeps what it was started with, or nothing once it has become
 %% `user'), whether it confines itself to its system calls (and, with
-%% `landlock', its file access), and its limits.
+%% `landlock', its file access), its limits, and how long it polls before
+%% it sleeps (`busy_poll', in microseconds).
 config_args() ->
     User = case application:get_env(sockport, user) of
                {ok, U} -> ["--user", to_list(U)];
@@ -343,12 +344,17 @@ config_args() ->
                                  {max_parked_bytes, "--max-parked-bytes"}],
                  {ok, N} <- [application:get_env(sockport, Key)],
                  is_integer(N), N > 0],
+    BusyPoll = case application:get_env(sockport, busy_poll) of
+                   {ok, Us} when is_integer(Us), Us >= 0, Us =< 1000000 ->
+                       ["--busy-poll", integer_to_list(Us)];
+                   _ -> []
+               end,
     Frame = case sockport_cmd:frame_max() of
                 ?SP_FRAME_MAX -> [];
                 F -> ["--max-frame", integer_to_list(F)]
             end,
     User ++ [lists:flatten(A) || A <- Caps] ++ Sandbox ++ lists:append(Limits)
-        ++ Frame.
+        ++ BusyPoll ++ Frame.
 
 to_list(A) when is_atom(A) -> atom_to_list(A);
 to_list(B) when is_binary(B) -> binary_to_list(B);

@@ -9,7 +9,7 @@
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1,
          init_per_testcase/2, end_per_testcase/2]).
 -export([doc_every_export/1, doc_h_open/1, daemon_info_counts/1,
-         idle_pid_let_go/1,
+         idle_pid_let_go/1, busy_poll/1,
          log_restart/1, log_limits/1, log_out_high/1, log_protocol_error/1,
          log_sandbox_kill/1, launch_ip_netns_exec/1, launch_unshare/1,
          launch_errors/1]).
@@ -27,7 +27,7 @@ suite() -> [{timetrap, {seconds, 120}}].
 -spec all() -> [atom()].
 all() ->
     [doc_every_export, doc_h_open, daemon_info_counts, idle_pid_let_go,
-     log_restart,
+     busy_poll, log_restart,
      log_limits, log_out_high, log_protocol_error, log_sandbox_kill,
      launch_ip_netns_exec, launch_unshare, launch_errors].
 
@@ -171,6 +171,51 @@ log_restart(_Config) ->
     {St1, D1} = {St0 + 1, D0 + 1},
     {ok, S} = until_open(100),
     ok = sockport:close(S).
+
+-spec busy_poll(list()) -> ok.
+busy_poll(Config) ->
+    doc("Ensure that busy_poll reaches the daemon (15 us unless set, 0 turns it off, values out of range are ignored), that a daemon stays awake for that long after a call, and that it then sleeps."),
+    Saved = proplists:get_value(saved, Config),
+    #{busy_poll_us := 15} = sockport:daemon_info(0),
+    [begin
+         restart(Saved, [{busy_poll, Bad}]),
+         #{busy_poll_us := 15} = sockport:daemon_info(0)
+     end || Bad <- [-1, 1000001, fifteen]],
+    restart(Saved, [{busy_poll, 0}]),
+    #{busy_poll_us := 0} = sockport:daemon_info(0),
+    {0, Asleep} = awake_after_call(),
+    true = Asleep < 50,
+    %% 200 ms of polling: the daemon spends (much of) it on the CPU, and
+    %% none of the second after it.
+    restart(Saved, [{busy_poll, 200000}]),
+    #{busy_poll_us := 200000} = sockport:daemon_info(0),
+    {Awake, Asleep2} = awake_after_call(),
+    true = Awake >= 20 orelse {awake_ms, Awake},
+    true = Asleep2 < 50 orelse {asleep_ms, Asleep2}.
+
+%% The daemon's CPU time in ms in the 0.5 s after a call, and in the second
+%% after that.
+awake_after_call() ->
+    #{os_pid := Pid} = sockport:daemon_info(0),
+    {ok, S} = sockport:open(inet, stream, tcp),
+    timer:sleep(1000),
+    T0 = cpu_ms(Pid),
+    {ok, stream} = sockport:getopt(S, {socket, type}),
+    timer:sleep(500),
+    T1 = cpu_ms(Pid),
+    timer:sleep(1000),
+    T2 = cpu_ms(Pid),
+    ok = sockport:close(S),
+    {T1 - T0, T2 - T1}.
+
+%% User and system time of an OS process, in ms (clock ticks of 10 ms).
+cpu_ms(Pid) ->
+    {ok, Stat} = file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/stat"),
+    [_, Rest] = binary:split(Stat, <<") ">>),
+    Fields = binary:split(Rest, <<" ">>, [global]),
+    Ticks = binary_to_integer(lists:nth(12, Fields)) +
+        binary_to_integer(lists:nth(13, Fields)),
+    Ticks * 10.
 
 -spec log_limits(list()) -> ok.
 log_limits(Config) ->

@@ -1599,7 +1599,7 @@ START_TEST(test_stats)
     run_steps((const struct step[]){
         CMD("{84,P9,R1,0}",
             "{P9,R1} {ok,[{sockets,3},{sockets_peak,3},{pids,*},{out_queue,*},"
-            "{commands,*},{malformed_commands,0},{dropped_frames,0},{seccomp,false},{landlock,0},"
+            "{commands,*},{malformed_commands,0},{dropped_frames,0},{seccomp,false},{landlock,0},{busy_poll_us,0},"
             STATS_LIMITS ",{limit_hits,[{max_sockets,0},{max_waiters,0},"
             "{out_high,0},{max_parked_bytes,0}]}]}"),
         CMD("{16,P9,R2,0,inet,dgram,udp,[]}", "{P9,R2} {ok,4}"),
@@ -1621,7 +1621,7 @@ START_TEST(test_stats)
         CMD("{19,P9,R7,4}", "{P9,R7} ok"),
         CMD("{84,P9,R8,0}",
             "{P9,R8} {ok,[{sockets,3},{sockets_peak,4},{pids,*},{out_queue,*},"
-            "{commands,*},{malformed_commands,1},{dropped_frames,0},{seccomp,false},{landlock,0},"
+            "{commands,*},{malformed_commands,1},{dropped_frames,0},{seccomp,false},{landlock,0},{busy_poll_us,0},"
             STATS_LIMITS ",{limit_hits,[{max_sockets,3},{max_waiters,0},"
             "{out_high,0},{max_parked_bytes,0}]}]}"),
     }, 4, "stats, later hit");
@@ -1668,6 +1668,48 @@ START_TEST(test_flush_per_pass)
 }
 END_TEST
 
+/* ---- busy polling --------------------------------------------------------- */
+
+static void write_peer_later(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    ck_assert_int_eq(send(sock(2)->fd, "jkl", 3, MSG_NOSIGNAL), 3);
+}
+
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A turn that polls ends as soon as the poll finds work: here data that
+ * arrives 50 ms into a 5 s poll, for a parked recv. */
+START_TEST(test_busy_poll_finds_work)
+{
+    pair(false);
+    run_steps((const struct step[]){
+        CMD("{50,P1,R12,3,0,0,infinity,false}", "{watch,P1}"),
+    }, 1, "a parked recv");
+    H.d.busy_poll_us = 5000000;
+    struct timeval later = {0, 50000};
+    ck_assert_int_eq(event_base_once(H.d.base, -1, EV_TIMEOUT,
+                                     write_peer_later, NULL, &later), 0);
+    double t0 = mono_s();
+    /* the timer's turn finds nothing to say; the data's turn does */
+    while (pipe_empty() && mono_s() - t0 < 4)
+        ck_assert_int_eq(sp_run_pass(&H.d), 0);
+    ck_assert_double_lt(mono_s() - t0, 2);
+    collect();
+    expect_frames((const char *const[]){"{P1,R12} ok +\"jkl\""}, 1,
+                  "the reply found by polling");
+    H.d.busy_poll_us = 0;
+    finish();
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
     Suite *s = suite_create("daemon");
@@ -1681,6 +1723,7 @@ static Suite *daemon_suite(void)
     tcase_add_test(tc, test_info);
     tcase_add_test(tc, test_stats);
     tcase_add_test(tc, test_flush_per_pass);
+    tcase_add_test(tc, test_busy_poll_finds_work);
     suite_add_tcase(s, tc);
     return s;
 }
