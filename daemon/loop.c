@@ -33,7 +33,9 @@ static bool busy_poll(struct sp_daemon *d, int *r)
     int64_t end = now_ns() + (int64_t)d->busy_poll_us * 1000;
     uint64_t commands = d->stats.commands;
     do {
-        *r = event_base_loop(d->base, EVLOOP_NONBLOCK);
+        /* NONBLOCK alone goes on while callbacks run: a readable socket
+         * that is not being read would keep it turning for ever */
+        *r = event_base_loop(d->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
         if (*r != 0 || d->done || d->stats.commands != commands ||
             sp_outq_len(&d->out) > 0)
             return true;

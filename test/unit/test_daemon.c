@@ -1710,6 +1710,37 @@ START_TEST(test_busy_poll_finds_work)
 }
 END_TEST
 
+static void ignore_input(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+}
+
+/* A descriptor that stays readable because its callback does not read (a
+ * socket while the VM is behind) must not keep a polling turn going: the
+ * turn ends, and its flush is what lets such sockets be read again. */
+START_TEST(test_busy_poll_ends)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    ck_assert_int_eq(write(fds[1], "x", 1), 1);
+    struct event *ev = event_new(H.d.base, fds[0], EV_READ | EV_PERSIST,
+                                 ignore_input, NULL);
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_int_eq(event_add(ev, NULL), 0);
+    H.d.busy_poll_us = 1000;
+    double t0 = mono_s();
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(sp_run_pass(&H.d), 0);
+    ck_assert_double_lt(mono_s() - t0, 5);
+    H.d.busy_poll_us = 0;
+    event_free(ev);
+    close(fds[0]);
+    close(fds[1]);
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
     Suite *s = suite_create("daemon");
@@ -1724,6 +1755,7 @@ static Suite *daemon_suite(void)
     tcase_add_test(tc, test_stats);
     tcase_add_test(tc, test_flush_per_pass);
     tcase_add_test(tc, test_busy_poll_finds_work);
+    tcase_add_test(tc, test_busy_poll_ends);
     suite_add_tcase(s, tc);
     return s;
 }
