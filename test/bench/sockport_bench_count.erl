@@ -64,6 +64,8 @@ count(Valgrind, OutDir, Name, MakeOp, Times) ->
     %% valgrind makes system calls the daemon's filter does not allow
     ok = application:set_env(sockport, sandbox, false),
     ok = application:set_env(sockport, start_timeout, 60000),
+    %% polling for the next command is waiting, not work
+    ok = application:set_env(sockport, busy_poll, 0),
     {ok, _} = application:ensure_all_started(sockport),
     [#{launcher_os_pid := OsPid}] = sockport:daemon_info(),
     {Op, Stop} = MakeOp(),
