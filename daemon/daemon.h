@@ -289,7 +289,6 @@ struct sp_stats {
 #define SP_MAX_WAITERS_DEFAULT 65536
 #define SP_MAX_PARKED_DEFAULT (256u * 1024u * 1024u)
 #define SP_BUSY_POLL_DEFAULT_US 15
-#define SP_BUSY_POLL_MAX_US 1000000
 
 struct sp_daemon {
     struct event_base *base;

@@ -43,6 +43,7 @@ static int write_hrl(FILE *f)
     fprintf(f, "-define(SP_PROTOCOL_VERSION, %d).\n", SP_PROTOCOL_VERSION);
     fprintf(f, "-define(SP_FRAME_MAX, %u).\n", SP_FRAME_MAX);
     fprintf(f, "-define(SP_FRAME_MIN, %u).\n", SP_FRAME_MIN);
+    fprintf(f, "-define(SP_BUSY_POLL_MAX_US, %u).\n", SP_BUSY_POLL_MAX_US);
     fprintf(f, "-define(SP_HEADER_MAX, %u).\n\n", SP_HEADER_MAX);
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         fprintf(f, "-define(SP_OP_%s, %ld).\n", ops[i].name, ops[i].num);

@@ -10,6 +10,8 @@
 /* The smallest frame cap a daemon takes (--max-frame): above any datagram
  * the kernel sends by default, so that one always fits one frame. */
 #define SP_FRAME_MIN (1024u * 1024u)
+/* The longest a daemon polls before it sleeps (--busy-poll), in us. */
+#define SP_BUSY_POLL_MAX_US 1000000u
 /* Room for the ETF header in front of the tail. */
 #define SP_HEADER_MAX (64u * 1024u)
 

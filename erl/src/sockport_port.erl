@@ -345,7 +345,8 @@ config_args() ->
                  {ok, N} <- [application:get_env(sockport, Key)],
                  is_integer(N), N > 0],
     BusyPoll = case application:get_env(sockport, busy_poll) of
-                   {ok, Us} when is_integer(Us), Us >= 0, Us =< 1000000 ->
+                   {ok, Us} when is_integer(Us), Us >= 0,
+                                 Us =< ?SP_BUSY_POLL_MAX_US ->
                        ["--busy-poll", integer_to_list(Us)];
                    _ -> []
                end,
