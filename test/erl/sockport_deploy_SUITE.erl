@@ -211,11 +211,9 @@ awake_after_call() ->
 
 %% User and system time of an OS process, in ms (clock ticks of 10 ms).
 cpu_ms(Pid) ->
-    {ok, Stat} = file:read_file("/proc/" ++ integer_to_list(Pid) ++ "/stat"),
-    [_, Rest] = binary:split(Stat, <<") ">>),
-    Fields = binary:split(Rest, <<" ">>, [global]),
-    Ticks = binary_to_integer(lists:nth(12, Fields)) +
-        binary_to_integer(lists:nth(13, Fields)),
+    Fields = sockport_test_lib:proc_stat(Pid),
+    Ticks = list_to_integer(lists:nth(12, Fields)) +
+        list_to_integer(lists:nth(13, Fields)),
     Ticks * 10.
 
 -spec log_limits(list()) -> ok.

@@ -406,11 +406,8 @@ waiters_fifo_accept(M, X) ->
 
 blocked_acceptors(M, L, N) ->
     Self = self(),
-    [begin
-         W = async(fun() -> accept_for(M, L, infinity, Self) end),
-         wait_blocked(element(1, W)),
-         W
-     end || _ <- lists:seq(1, N)].
+    [blocked(fun() -> accept_for(M, L, infinity, Self) end)
+     || _ <- lists:seq(1, N)].
 
 connected_name(M, K, LA) ->
     C = open(M, K, stream),

@@ -12,6 +12,7 @@
 -export([until/2]).
 -export([start_sockport/0]).
 -export([set_env/1]).
+-export([proc_stat/1]).
 -export([restart/1]).
 -export([daemon_ospids/0]).
 -export([with_host_lock/2]).
@@ -186,12 +187,22 @@ descends(P, VM, N) ->
     end.
 
 ppid(P) ->
+    case proc_stat(P) of
+        [_State, PPid | _] -> PPid;
+        undefined -> undefined
+    end.
+
+%% The fields of /proc/Pid/stat after the command name (state, ppid, ...;
+%% utime and stime are the 12th and 13th), or undefined if it is gone.
+-spec proc_stat(string() | integer()) -> [string()] | undefined.
+proc_stat(P) when is_integer(P) ->
+    proc_stat(integer_to_list(P));
+proc_stat(P) ->
     case file:read_file("/proc/" ++ P ++ "/stat") of
         {ok, B} ->
             %% comm may hold spaces; fields after the last ')' are fixed.
             [_, Rest] = string:split(binary_to_list(B), ")", trailing),
-            [_State, PPid | _] = string:lexemes(Rest, " "),
-            PPid;
+            string:lexemes(Rest, " ");
         _ ->
             undefined
     end.
