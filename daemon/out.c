@@ -92,10 +92,9 @@ void sp_emit(struct sp_daemon *d, const struct sp_enc *e, const void *tail,
         out_of_memory(d);
         return;
     }
-    if (n > 0)
-        memcpy(put_head(p, e, n), tail, n);
-    else
-        put_head(p, e, 0);
+    char *q = put_head(p, e, n);
+    if (n > 0) /* tail may be NULL then */
+        memcpy(q, tail, n);
     if (sp_outq_commit(&d->out, size) != 0) {
         out_of_memory(d);
         return;
